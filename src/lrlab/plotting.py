@@ -1,0 +1,319 @@
+"""Pictures of learning rates: image files with matplotlib, charts as text.
+
+matplotlib is imported inside the functions that draw, so importing this
+module is cheap, and figures are built with ``matplotlib.figure.Figure``
+(the Agg renderer, no pyplot, no display needed). Files are written
+atomically: into a temporary file in the same folder, then renamed over
+the target, so a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from lrlab.find_lr import LRFinderResult
+
+__all__ = [
+    "IMAGE_FORMATS",
+    "lr_finder_figure",
+    "save_figure",
+    "schedule_figure",
+    "text_chart",
+    "write_atomically",
+]
+
+IMAGE_FORMATS = ("png", "svg", "pdf")
+
+# Ten colours that stay apart on screen and in print (matplotlib's "tab10").
+_COLOURS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
+_LINESTYLES = ("-", "--", ":", "-.")
+
+# Text charts: one marker per curve; a cell two curves share shows _SHARED.
+_MARKERS = "*o+x@%&$"
+_SHARED = "#"
+
+
+def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new.
+
+    The bytes go to a temporary file in the same folder, which is then
+    renamed over ``path`` with ``os.replace``; on any error the temporary
+    file is removed and ``path`` is left as it was.
+    """
+    target = Path(path)
+    fd, temp_name = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(fd, "wb") as temp:
+            temp.write(data)
+        os.replace(temp_name, target)
+    except BaseException:
+        os.unlink(temp_name)
+        raise
+
+
+def save_figure(figure: Figure, path: str | os.PathLike[str]) -> None:
+    """Save ``figure`` atomically in the format named by the file extension.
+
+    Raises:
+        ValueError: when the extension is not one of ``IMAGE_FORMATS``.
+    """
+    image_format = Path(path).suffix.lower().lstrip(".")
+    if image_format not in IMAGE_FORMATS:
+        raise ValueError(
+            f"image file must end in one of "
+            f"{', '.join('.' + f for f in IMAGE_FORMATS)}, got {str(path)!r}"
+        )
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=image_format, dpi=100)
+
+    write_atomically(path, buffer.getvalue())
+
+
+def schedule_figure(
+    curves: Mapping[str, Sequence[float] | np.ndarray],
+    *,
+    base_lr: float,
+    log: bool = False,
+    steps_per_epoch: int | None = None,
+) -> Figure:
+    """Draw learning rates against steps (or epochs), one line per curve.
+
+    Args:
+        curves: label -> the lr at steps 0, 1, ... (all the same length);
+            the labels go in the legend.
+        base_lr: the base lr the values were scaled by, for the title.
+        log: draw the lr axis on a log scale; zero lrs are left out.
+        steps_per_epoch: when given, the x axis counts epochs,
+            ``step / steps_per_epoch``.
+
+    Each lr is drawn as held for its whole step, from ``step`` to
+    ``step + 1``, which is how an optimizer uses it.
+    """
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(8, 5), layout="constrained")
+    axes = figure.add_subplot()
+
+    for i, (label, values) in enumerate(curves.items()):
+        lrs = np.asarray(values, dtype=np.float64)
+        steps = np.arange(len(lrs) + 1, dtype=np.float64)
+        x = steps if steps_per_epoch is None else steps / steps_per_epoch
+        # Repeat the last lr so the last step is drawn as wide as the others.
+        y = np.append(lrs, lrs[-1:])
+        axes.plot(
+            x,
+            y,
+            drawstyle="steps-post",
+            color=_COLOURS[i % len(_COLOURS)],
+            linestyle=_LINESTYLES[i // len(_COLOURS) % len(_LINESTYLES)],
+            linewidth=2,
+            label=label,
+        )
+
+    if log:
+        axes.set_yscale("log", nonpositive="mask")
+    axes.set_xlabel("step" if steps_per_epoch is None else "epoch")
+    axes.set_ylabel("learning rate" + (" (log scale)" if log else ""))
+    axes.set_title(f"learning rate = {base_lr:g} x schedule(step)")
+    axes.grid(True, which="both", alpha=0.3)
+    figure.legend(loc="outside lower center", fontsize="small")
+
+    return figure
+
+
+def lr_finder_figure(result: LRFinderResult) -> Figure:
+    """Draw a range test: loss against lr (log axis), suggestions marked."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(8, 5), layout="constrained")
+    axes = figure.add_subplot()
+
+    axes.plot(result.lrs, result.losses, color="#bbbbbb", linewidth=1, label="loss")
+    axes.plot(
+        result.lrs,
+        result.smoothed_losses,
+        color=_COLOURS[0],
+        linewidth=2,
+        label="smoothed loss",
+    )
+    suggestions = (
+        ("steepest descent", result.suggested_lr, _COLOURS[3]),
+        ("min loss / 10", result.min_loss_suggestion, _COLOURS[2]),
+    )
+    for name, lr, colour in suggestions:
+        axes.axvline(
+            lr, color=colour, linestyle="--", linewidth=1.5, label=f"{name}: {lr:.3g}"
+        )
+    steepest = result.lrs.index(result.suggested_lr)
+    axes.plot(
+        result.suggested_lr,
+        result.smoothed_losses[steepest],
+        "o",
+        color=_COLOURS[3],
+        markersize=8,
+    )
+
+    axes.set_xscale("log")
+    axes.set_xlabel("learning rate (log scale)")
+    axes.set_ylabel("training loss")
+    title = "learning-rate range test"
+    if result.diverged:
+        title += f" (stopped at lr {result.lrs[-1]:.3g}: loss diverged)"
+    axes.set_title(title)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(loc="best", fontsize="small")
+    # The raw loss can shoot up at the end; keep the interesting part in view.
+    low = min(result.losses)
+    high = max(result.smoothed_losses[0], result.losses[0])
+    axes.set_ylim(low - 0.05 * (high - low), high + 0.3 * (high - low))
+
+    return figure
+
+
+def text_chart(
+    curves: Mapping[str, Sequence[float] | np.ndarray],
+    *,
+    log: bool = False,
+    steps_per_epoch: int | None = None,
+    width: int = 64,
+    height: int = 12,
+) -> str:
+    """Render curves as a small text chart, one marker per curve.
+
+    Args:
+        curves: label -> the lr at steps 0, 1, ... (all the same length).
+        log: space the rows on a log scale; zero lrs are left out.
+        steps_per_epoch: when given, the x axis counts epochs.
+        width: the most columns the plot area takes. With fewer steps than
+            that, each step gets the same whole number of columns; with
+            more, each column shows the lr at the first step it covers.
+        height: rows in the plot area, >= 2.
+
+    Returns:
+        The chart, lines joined by newlines: the plot area with lr labels
+        on the left, the x axis below it, then a legend line per curve with
+        its first and last lr. With the defaults it fits in 80 columns
+        (plus the length of the longest label in the legend).
+
+    >>> print(text_chart({"halve": [0.1, 0.05, 0.025]}, width=6, height=3))
+              0.1 |**
+                  |  **
+            0.025 |    **
+                  +------
+                   0 step 2
+      * halve: 0.1 -> 0.025
+    """
+    table = np.array([np.asarray(v, dtype=np.float64) for v in curves.values()])
+    num_steps = table.shape[1]
+
+    # Columns to steps: widen short runs, sample long ones.
+    if num_steps <= width:
+        repeat = width // num_steps
+        steps = np.repeat(np.arange(num_steps), repeat)
+    else:
+        steps = (np.arange(width) * num_steps) // width
+    shown = table[:, steps]
+
+    # Values to rows, row 0 at the top.
+    drawable = np.isfinite(shown) & ((shown > 0) if log else True)
+    scale = np.log10 if log else (lambda v: v)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        level = scale(np.where(drawable, shown, np.nan))
+    low, high = _span(level[drawable])
+    rows = np.full(shown.shape, -1)
+    if high > low:
+        fraction = (level - low) / (high - low)
+        rows[drawable] = np.rint((1 - fraction[drawable]) * (height - 1))
+    else:
+        rows[drawable] = (height - 1) // 2
+
+    grid = [[" "] * len(steps) for _ in range(height)]
+    for marker, curve_rows in zip(_markers(len(table)), rows, strict=True):
+        for column, row in enumerate(curve_rows):
+            if row < 0:
+                continue
+            cell = grid[row][column]
+            grid[row][column] = marker if cell in (" ", marker) else _SHARED
+
+    def row_value(row: int) -> float:
+        value = high - (high - low) * row / (height - 1) if high > low else high
+        return 10**value if log else value
+
+    labelled = {0: row_value(0), height - 1: row_value(height - 1)}
+    if height >= 5:
+        labelled[(height - 1) // 2] = row_value((height - 1) // 2)
+    lines = [
+        (
+            f"{_number(labelled[r]) if r in labelled else '':>13} |" + "".join(cells)
+        ).rstrip()
+        for r, cells in enumerate(grid)
+    ]
+
+    # The x axis: first and last step (or epoch), the unit in the middle.
+    lines.append(" " * 14 + "+" + "-" * len(steps))
+    first, last = _x_value(0, steps_per_epoch), _x_value(num_steps - 1, steps_per_epoch)
+    unit = "step" if steps_per_epoch is None else "epoch"
+    gap = max(len(steps) - len(first) - len(last), len(unit) + 2)
+    left = (gap - len(unit)) // 2
+    lines.append(
+        " " * 15 + first + " " * left + unit + " " * (gap - left - len(unit)) + last
+    )
+
+    markers = _markers(len(table))
+    for marker, (label, values) in zip(markers, curves.items(), strict=True):
+        lines.append(
+            f"  {marker} {label}: {_number(values[0])} -> {_number(values[-1])}"
+        )
+    if any(_SHARED in cells for cells in grid):
+        lines.append(f"  {_SHARED} where curves overlap")
+    if log and not drawable.all():
+        lines.append("  (zero lrs are left out on the log scale)")
+
+    return "\n".join(lines)
+
+
+def _markers(count: int) -> str:
+    return (_MARKERS * (count // len(_MARKERS) + 1))[:count]
+
+
+def _span(levels: np.ndarray) -> tuple[float, float]:
+    if levels.size == 0:
+        return 0.0, 0.0
+    return float(levels.min()), float(levels.max())
+
+
+def _x_value(step: int, steps_per_epoch: int | None) -> str:
+    if steps_per_epoch is None:
+        return str(step)
+    return f"{step / steps_per_epoch:g}"
+
+
+def _number(value: float) -> str:
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    return f"{value:.3g}"
