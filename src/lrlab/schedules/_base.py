@@ -1,0 +1,150 @@
+"""The ``Schedule`` base class and the registry of spec names."""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import numbers
+from typing import Any, ClassVar, overload
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from lrlab.schedules._validate import fail
+
+__all__ = [
+    "Schedule",
+    "check_schedule",
+    "check_schedule_list",
+    "power",
+    "registry",
+]
+
+_REGISTRY: dict[str, type[Schedule]] = {}
+
+
+def registry() -> dict[str, type[Schedule]]:
+    """Return a copy of the map from spec name to schedule class."""
+    return dict(sorted(_REGISTRY.items()))
+
+
+class Schedule(abc.ABC):
+    """A learning-rate multiplier as a pure function of the step.
+
+    ``schedule(step)`` returns the factor ``f`` such that
+    ``lr = base_lr * f``. ``step`` is a 0-based count (optimizer updates,
+    or epochs when the caller steps once per epoch). Subclasses are frozen
+    dataclasses: they hold only their arguments, checked when built, and
+    compute every value in closed form from the step alone.
+
+    A subclass that sets the class attribute ``name`` is registered under
+    that spec name (see ``lrlab.spec``). It implements ``_values(t)`` for a
+    float64 array ``t`` of valid steps, without a Python loop per step.
+    """
+
+    name: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("name")
+        if name is None:
+            return
+        if name in _REGISTRY:
+            raise RuntimeError(f"spec name {name!r} is already registered")
+        _REGISTRY[name] = cls
+
+    @overload
+    def __call__(self, step: float) -> float: ...
+
+    @overload
+    def __call__(self, step: NDArray[Any]) -> NDArray[np.float64]: ...
+
+    def __call__(self, step: float | ArrayLike) -> float | NDArray[np.float64]:
+        """Return the factor at ``step`` (a float, or an array for an array).
+
+        Raises:
+            TypeError: if ``step`` is not a number or an array of numbers.
+            ValueError: if a step is negative, NaN or infinite.
+        """
+        t, scalar = _as_steps(step)
+
+        values = self._values(t)
+
+        if scalar:
+            return float(values)
+        return values
+
+    @abc.abstractmethod
+    def _values(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Return the factors for the valid float64 steps ``t``."""
+
+    def _set(self, name: str, value: Any) -> None:
+        """Store a normalized argument on the frozen instance."""
+        object.__setattr__(self, name, value)
+
+
+def _as_steps(step: Any) -> tuple[NDArray[np.float64], bool]:
+    """Return ``step`` as a float64 array and whether it was a scalar."""
+    rule = "a non-negative finite number"
+    if isinstance(step, (bool, np.bool_)):
+        fail("step", "a number or an array of numbers", step, TypeError)
+    if isinstance(step, numbers.Real):
+        t = np.asarray(float(step), dtype=np.float64)
+        if not (t >= 0 and np.isfinite(t)):
+            fail("step", rule, step)
+        return t, True
+
+    array = np.asarray(step)
+    if array.dtype.kind not in "iuf":
+        fail("step", "a number or an array of numbers", step, TypeError)
+    t = array.astype(np.float64)
+    bad = ~(np.isfinite(t) & (t >= 0))
+    if bad.any():
+        fail("step", rule, float(t[bad].flat[0]))
+    return t, False
+
+
+def power(base: float, exponent: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Return ``base ** exponent`` elementwise, rounded as Python's ``**``.
+
+    numpy's own ``power`` can differ from the C library's correctly rounded
+    ``pow`` in the last bit; this keeps ``Exponential(g)(t) == g ** t``
+    exact. Integral exponents (the common case) go through a table of
+    ``base ** k``; others through ``pow`` per element.
+    """
+    flat = exponent.ravel()
+    if flat.size == 0:
+        return np.ones_like(exponent)
+    top = float(flat.max())
+    try:
+        if top <= 2 * flat.size + 1024 and np.all(flat == np.floor(flat)):
+            table = np.array([base**k for k in range(int(top) + 1)])
+            return table[flat.astype(np.intp)].reshape(exponent.shape)
+        return np.asarray(_POW(base, exponent), dtype=np.float64)
+    except OverflowError:
+        with np.errstate(over="ignore"):
+            return np.power(base, exponent)
+
+
+_POW = np.frompyfunc(pow, 2, 1)
+
+
+def check_schedule(name: str, value: Any) -> Schedule:
+    """Return ``value`` if it is a ``Schedule``."""
+    if not isinstance(value, Schedule):
+        fail(name, "a schedule", value, TypeError)
+    return value
+
+
+def check_schedule_list(name: str, value: Any) -> tuple[Schedule, ...]:
+    """Return ``value`` as a non-empty tuple of schedules."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+        fail(name, "a list of schedules", value, TypeError)
+    if len(value) == 0:
+        fail(name, "a non-empty list of schedules", value)
+    return tuple(check_schedule(f"{name}[{i}]", item) for i, item in enumerate(value))
+
+
+def fields(cls: type[Schedule]) -> tuple[dataclasses.Field[Any], ...]:
+    """Return the constructor arguments of a schedule class, in order."""
+    return tuple(f for f in dataclasses.fields(cls) if f.init)  # type: ignore[arg-type]

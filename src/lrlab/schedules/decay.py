@@ -1,0 +1,130 @@
+"""Schedules that start at 1 (or a constant) and decay: step, exponential ..."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lrlab.schedules._base import Schedule, power
+from lrlab.schedules._validate import check_bool, check_int, check_number
+
+__all__ = ["Constant", "Exponential", "Step"]
+
+
+@dataclass(frozen=True)
+class Constant(Schedule):
+    """The same factor at every step.
+
+    ``f(t) = factor``
+
+    Args:
+        factor: the multiplier of the base lr, >= 0. Default 1.0.
+
+    Raises:
+        TypeError: if ``factor`` is not a number.
+        ValueError: if ``factor`` is negative, NaN or infinite.
+
+    >>> s = Constant(0.5)
+    >>> s(0), s(1000)
+    (0.5, 0.5)
+    """
+
+    name: ClassVar[str] = "constant"
+
+    factor: float = 1.0
+
+    def __post_init__(self) -> None:
+        self._set("factor", check_number("factor", self.factor, 0))
+
+    def _values(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.full_like(t, self.factor)
+
+
+@dataclass(frozen=True)
+class Step(Schedule):
+    """Multiply by ``gamma`` every ``step_size`` steps.
+
+    ``f(t) = gamma ** floor(t / step_size)``
+
+    The schedule has no end: it keeps decaying (or growing, for
+    ``gamma > 1``) for as long as it is evaluated.
+
+    Args:
+        step_size: steps between two multiplications, a positive integer.
+        gamma: the multiplier applied at each multiple of ``step_size``,
+            > 0 (``gamma > 1`` grows). Default 0.1.
+
+    Raises:
+        TypeError: if an argument has the wrong type.
+        ValueError: if ``step_size < 1`` or ``gamma <= 0``.
+
+    >>> s = Step(step_size=5, gamma=0.5)
+    >>> [s(t) for t in (0, 4, 5, 9, 10, 15)]
+    [1.0, 1.0, 0.5, 0.5, 0.25, 0.125]
+    """
+
+    name: ClassVar[str] = "step"
+
+    step_size: int
+    gamma: float = 0.1
+
+    def __post_init__(self) -> None:
+        self._set("step_size", check_int("step_size", self.step_size, 1))
+        self._set("gamma", check_number("gamma", self.gamma, 0, open_low=True))
+
+    def _values(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
+        return power(self.gamma, np.floor(t / self.step_size))
+
+
+@dataclass(frozen=True)
+class Exponential(Schedule):
+    """Multiply by ``gamma`` every ``transition_steps`` steps, smoothly.
+
+    ``f(t) = gamma ** (t / transition_steps)``, or with ``staircase=True``
+    ``f(t) = gamma ** floor(t / transition_steps)`` (as Keras and optax
+    define it). With the default ``transition_steps=1`` this is exactly
+    ``gamma ** t``. The schedule has no end.
+
+    Args:
+        gamma: the multiplier per ``transition_steps`` steps, > 0
+            (``gamma > 1`` grows).
+        transition_steps: steps over which the factor is multiplied by
+            ``gamma``, a positive integer. Default 1.
+        staircase: if true, the exponent is floored, so the factor changes
+            only at multiples of ``transition_steps``. Default false.
+
+    Raises:
+        TypeError: if an argument has the wrong type.
+        ValueError: if ``gamma <= 0`` or ``transition_steps < 1``.
+
+    >>> s = Exponential(gamma=0.5)
+    >>> [s(t) for t in (0, 1, 2, 3)]
+    [1.0, 0.5, 0.25, 0.125]
+    >>> s = Exponential(gamma=0.25, transition_steps=2)
+    >>> [s(t) for t in (0, 1, 2)]
+    [1.0, 0.5, 0.25]
+    >>> s = Exponential(gamma=0.25, transition_steps=2, staircase=True)
+    >>> [s(t) for t in (0, 1, 2, 3)]
+    [1.0, 1.0, 0.25, 0.25]
+    """
+
+    name: ClassVar[str] = "exponential"
+
+    gamma: float
+    transition_steps: int = 1
+    staircase: bool = False
+
+    def __post_init__(self) -> None:
+        self._set("gamma", check_number("gamma", self.gamma, 0, open_low=True))
+        steps = check_int("transition_steps", self.transition_steps, 1)
+        self._set("transition_steps", steps)
+        self._set("staircase", check_bool("staircase", self.staircase))
+
+    def _values(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
+        exponent = t / self.transition_steps
+        if self.staircase:
+            exponent = np.floor(exponent)
+        return power(self.gamma, exponent)

@@ -1,0 +1,327 @@
+"""Spec strings: one text form for every schedule, parsed without eval.
+
+Grammar (a subset of Python call syntax, parsed with ``ast`` and walked;
+nothing is ever evaluated)::
+
+    spec     := name | name "(" [args] ")"
+    args     := value ("," value)* ("," name "=" value)*  |  name "=" value ...
+    value    := number | string | bool | list | spec
+    number   := any Python int or float literal, with an optional sign
+                (5, -1, 0.5, .5, 1e-3, 1_000)
+    string   := a bare word (cos) or a quoted string ("cos", 'cos')
+    bool     := true | false   (True | False also accepted)
+    list     := "[" [value ("," value)*] "]"   (parentheses also accepted)
+
+Positional arguments follow the constructor order of the schedule class.
+A bare name at the top level (``constant``) means the schedule with its
+defaults; a bare word inside the arguments is a string. Nested specs
+compose schedules::
+
+    warmup(cosine(total_steps=100), warmup_steps=5)
+    sequence([constant(1), exponential(0.9)], boundaries=[10])
+
+>>> s = parse_schedule("step(step_size=5, gamma=0.5)")
+>>> s(4), s(5)
+(1.0, 0.5)
+>>> format_schedule(s)
+'step(step_size=5, gamma=0.5)'
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import difflib
+import inspect
+import keyword
+from dataclasses import dataclass
+from typing import Any
+
+from lrlab.schedules import Schedule, registry
+from lrlab.schedules._base import fields
+
+__all__ = [
+    "REQUIRED",
+    "Argument",
+    "ScheduleInfo",
+    "SpecError",
+    "format_schedule",
+    "list_schedules",
+    "parse_schedule",
+]
+
+
+class SpecError(ValueError):
+    """A spec string that cannot be read: syntax, unknown name or argument."""
+
+
+class _Required:
+    """Marker for an argument without a default."""
+
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+
+
+@dataclass(frozen=True)
+class Argument:
+    """One constructor argument: its name and default (or ``REQUIRED``)."""
+
+    name: str
+    default: Any
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+@dataclass(frozen=True)
+class ScheduleInfo:
+    """A registered schedule: spec name, class, arguments, one-line summary."""
+
+    name: str
+    cls: type[Schedule]
+    arguments: tuple[Argument, ...]
+    summary: str
+
+
+def list_schedules() -> list[ScheduleInfo]:
+    """Return every registered schedule, sorted by spec name.
+
+    >>> [info.name for info in list_schedules()][:2]
+    ['constant', 'exponential']
+    >>> step = {info.name: info for info in list_schedules()}["step"]
+    >>> [(a.name, a.default) for a in step.arguments]
+    [('step_size', REQUIRED), ('gamma', 0.1)]
+    """
+    infos = []
+    for name, cls in registry().items():
+        arguments = tuple(Argument(f.name, _default(f)) for f in fields(cls))
+        doc = inspect.getdoc(cls) or ""
+        summary = doc.splitlines()[0] if doc else ""
+        infos.append(ScheduleInfo(name, cls, arguments, summary))
+    return infos
+
+
+def _default(field: dataclasses.Field[Any]) -> Any:
+    if field.default is not dataclasses.MISSING:
+        return field.default
+    if field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    return REQUIRED
+
+
+def parse_schedule(text: str) -> Schedule:
+    """Build the schedule that the spec string ``text`` describes.
+
+    Args:
+        text: a spec such as ``"cosine(total_steps=100, min_factor=0.1)"``.
+
+    Raises:
+        TypeError: if ``text`` is not a string, or an argument value has
+            the wrong type for its schedule.
+        SpecError: (a ``ValueError``) with a one-line message for a syntax
+            error (with its 0-based position in ``text``), an unknown
+            schedule name (listing the known ones), an unknown argument
+            (listing the valid ones), a missing required argument, or a
+            value that is not a number, string, bool, list or spec.
+        ValueError: if an argument value is out of range for its schedule.
+
+    >>> parse_schedule("exponential(0.5)")(2)
+    0.25
+    >>> parse_schedule("step(5,")
+    Traceback (most recent call last):
+    ...
+    lrlab.spec.SpecError: invalid spec 'step(5,' at position 4: '(' was never closed
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"spec must be a string, got {text!r}")
+    if not text.strip():
+        raise SpecError(f"invalid spec {text!r}: it is empty")
+
+    return _Reader(text).read()
+
+
+class _Reader:
+    """Walk the syntax tree of one spec, allowing only literal nodes."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        # ast wants no leading indentation; keep positions in the original.
+        self.indent = len(text) - len(text.lstrip())
+        self.lines = text[self.indent :].splitlines(keepends=True)
+
+    def read(self) -> Schedule:
+        try:
+            tree = ast.parse(self.text[self.indent :], mode="eval")
+        except SyntaxError as error:
+            position = self._position(error.lineno or 1, (error.offset or 1) - 1)
+            message = (error.msg or "syntax error").strip()
+            raise self._error(position, message) from None
+
+        body = tree.body
+        if isinstance(body, ast.Name):
+            body = ast.Call(func=body, args=[], keywords=[])
+            ast.copy_location(body, tree.body)
+        return self._schedule(body)
+
+    def _position(self, lineno: int, char_col: int) -> int:
+        before = sum(len(line) for line in self.lines[: lineno - 1])
+        return self.indent + before + max(char_col, 0)
+
+    def _node_position(self, node: ast.AST) -> int:
+        # ast reports byte offsets; convert to a character offset.
+        lineno = getattr(node, "lineno", 1)
+        line = self.lines[lineno - 1] if self.lines else ""
+        byte_col = getattr(node, "col_offset", 0)
+        char_col = len(line.encode()[:byte_col].decode(errors="ignore"))
+        return self._position(lineno, char_col)
+
+    def _error(self, where: int | ast.AST, message: str) -> SpecError:
+        position = where if isinstance(where, int) else self._node_position(where)
+        return SpecError(
+            f"invalid spec {self.text!r} at position {position}: {message}"
+        )
+
+    def _source(self, node: ast.AST) -> str:
+        return ast.get_source_segment(self.text[self.indent :], node) or "?"
+
+    def _schedule(self, node: ast.AST) -> Schedule:
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+            raise self._error(
+                node,
+                f"expected a schedule such as cosine(total_steps=100), "
+                f"got {self._source(node)}",
+            )
+        known = registry()
+        name = node.func.id
+        if name not in known:
+            raise self._error(node, _unknown_name(name, list(known)))
+        cls = known[name]
+        names = [f.name for f in fields(cls)]
+        valid = "valid arguments: " + ", ".join(names)
+
+        if len(node.args) > len(names):
+            extra = node.args[len(names)]
+            raise self._error(
+                extra,
+                f"{name}() takes at most {len(names)} positional argument(s), "
+                f"got {len(node.args)}; {valid}",
+            )
+        kwargs = {n: self._value(arg) for n, arg in zip(names, node.args, strict=False)}
+        for item in node.keywords:
+            if item.arg is None:
+                raise self._error(item, f"'**' is not allowed in a spec; {valid}")
+            if item.arg not in names:
+                message = f"{name}() has no argument {item.arg!r}; {valid}"
+                raise self._error(item, message)
+            if item.arg in kwargs:
+                message = f"{name}() got argument {item.arg!r} twice"
+                raise self._error(item, message)
+            kwargs[item.arg] = self._value(item.value)
+        missing = [
+            f.name
+            for f in fields(cls)
+            if _default(f) is REQUIRED and f.name not in kwargs
+        ]
+        if missing:
+            listed = ", ".join(repr(m) for m in missing)
+            message = f"{name}() is missing required argument(s) {listed}; {valid}"
+            raise self._error(node, message)
+
+        return cls(**kwargs)
+
+    def _value(self, node: ast.AST) -> Any:
+        if isinstance(node, ast.Call):
+            return self._schedule(node)
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return [self._value(item) for item in node.elts]
+        if isinstance(node, ast.Name):
+            return {"true": True, "false": False}.get(node.id.lower(), node.id)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (bool, str)):
+            return node.value
+        number = _number(node)
+        if number is not None:
+            return number
+        raise self._error(
+            node,
+            "expected a number, a string, true/false, a list or a schedule, "
+            f"got {self._source(node)}",
+        )
+
+
+def _number(node: ast.AST) -> int | float | None:
+    """Return the value of a numeric literal with an optional sign."""
+    sign = 1
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        sign = -1 if isinstance(node.op, ast.USub) else 1
+        node = node.operand
+    if not isinstance(node, ast.Constant):
+        return None
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return sign * value
+
+
+def _unknown_name(name: str, known: list[str]) -> str:
+    message = f"unknown schedule {name!r}"
+    close = difflib.get_close_matches(name, known, n=1)
+    if close:
+        message += f" (did you mean {close[0]!r}?)"
+    return message + "; known schedules: " + ", ".join(known)
+
+
+def format_schedule(schedule: Schedule) -> str:
+    """Return the spec string of ``schedule``; ``parse_schedule`` inverts it.
+
+    Arguments equal to their default are left out; the others are written
+    as keywords in constructor order.
+
+    Raises:
+        TypeError: if ``schedule`` is not a ``Schedule``.
+        ValueError: if the schedule (or one nested in it) has no spec name,
+            such as ``Lambda``, which wraps a Python callable.
+
+    >>> from lrlab.schedules import Exponential
+    >>> format_schedule(Exponential(gamma=0.9, staircase=True))
+    'exponential(gamma=0.9, staircase=true)'
+    """
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a Schedule, got {schedule!r}")
+    cls = type(schedule)
+    name = getattr(cls, "name", None)
+    if name is None or registry().get(name) is not cls:
+        raise ValueError(
+            f"{cls.__name__} has no spec name, so it cannot be written as a "
+            f"spec string: {schedule!r}"
+        )
+
+    parts = []
+    for field in fields(cls):
+        value = getattr(schedule, field.name)
+        default = _default(field)
+        if type(value) is type(default) and value == default:
+            continue
+        parts.append(f"{field.name}={_format_value(value)}")
+
+    return f"{name}({', '.join(parts)})"
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, Schedule):
+        return format_schedule(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        bare = value.isidentifier() and not keyword.iskeyword(value)
+        if bare and value.lower() not in ("true", "false"):
+            return value
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_format_value(item) for item in value) + "]"
+    raise ValueError(f"cannot write {value!r} in a spec string")

@@ -1,0 +1,90 @@
+"""The Schedule contract: step handling, return types, validation messages."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from lrlab.schedules import Constant, Exponential, Schedule, Step, registry
+
+
+def test_import_does_not_load_torch():
+    code = "import sys, lrlab.schedules, lrlab.spec; print('torch' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
+def test_scalar_gives_float_and_array_gives_float64_array():
+    s = Step(step_size=2, gamma=0.5)
+
+    assert type(s(3)) is float
+    assert type(s(3.0)) is float
+    assert type(s(np.int64(3))) is float
+    values = s(np.arange(6).reshape(2, 3))
+    assert values.dtype == np.float64
+    assert values.shape == (2, 3)
+    np.testing.assert_array_equal(values, [[1, 1, 0.5], [0.5, 0.25, 0.25]])
+    assert s([0, 2]).tolist() == [1.0, 0.5]
+
+
+def test_fractional_steps_are_allowed():
+    assert Exponential(gamma=0.25)(0.5) == 0.5
+
+
+@pytest.mark.parametrize(
+    ("step", "shown"),
+    [(-1, "-1"), (float("nan"), "nan"), (float("inf"), "inf"), ([0, -2.5], "-2.5")],
+)
+def test_bad_step_value_is_rejected(step, shown):
+    with pytest.raises(
+        ValueError, match=f"^step must be a non-negative finite number, got {shown}$"
+    ):
+        Constant()(step)
+
+
+@pytest.mark.parametrize("step", [True, "3", None, ["a"], np.array([True])])
+def test_bad_step_type_is_rejected(step):
+    with pytest.raises(
+        TypeError, match=r"^step must be a number or an array of numbers, got "
+    ):
+        Constant()(step)
+
+
+def test_schedules_are_frozen_and_comparable():
+    s = Step(step_size=5, gamma=0.5)
+
+    with pytest.raises(AttributeError):
+        s.gamma = 0.1  # type: ignore[misc]
+    assert s == Step(step_size=5.0, gamma=0.5)
+    assert hash(s) == hash(Step(5, 0.5))
+    assert s != Step(step_size=5, gamma=0.25)
+
+
+def test_arguments_are_normalized():
+    s = Step(step_size=1e1, gamma=1)
+
+    assert type(s.step_size) is int and s.step_size == 10
+    assert type(s.gamma) is float
+
+
+def test_registry_maps_names_to_classes():
+    names = registry()
+
+    assert names["step"] is Step
+    assert names["exponential"] is Exponential
+    assert all(issubclass(cls, Schedule) for cls in names.values())
+
+
+def test_duplicate_spec_name_is_refused():
+    with pytest.raises(RuntimeError, match="spec name 'step' is already registered"):
+
+        class Again(Schedule):
+            name = "step"
+
+            def _values(self, t):
+                return t
