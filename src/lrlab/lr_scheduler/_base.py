@@ -1,0 +1,115 @@
+"""What every lrlab scheduler shares: the attachment to an optimizer.
+
+Several schedulers may drive one optimizer at once (torch allows stepping two
+of them, and ``ChainedScheduler`` is built on that). lrlab composes them in
+closed form: each scheduler is a map ``lr_in -> lr_out`` at its current
+state, and the lr written into a param group is the composition of the maps
+of every scheduler attached to the optimizer, in the order they were built,
+starting from the first one's base lrs. A scheduler that is part of a
+container (``SequentialLR``, ``ChainedScheduler``) is reached through that
+container. Whenever any of them changes state, the lrs are recomputed from
+scratch, so no error accumulates and a resume is exact.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LRScheduler
+
+from . import _groups
+
+__all__: list[str] = []
+
+_ATTACHED: weakref.WeakKeyDictionary[Optimizer, list[weakref.ref]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _live(optimizer: Optimizer) -> list[BaseScheduler]:
+    refs = _ATTACHED.get(optimizer, [])
+    alive = [ref() for ref in refs]
+    _ATTACHED[optimizer] = [
+        ref for ref, s in zip(refs, alive, strict=True) if s is not None
+    ]
+    return [s for s in alive if s is not None]
+
+
+def attach(scheduler: BaseScheduler) -> None:
+    """Make ``scheduler`` one of the maps composed on its optimizer."""
+    _ATTACHED.setdefault(scheduler.optimizer, []).append(weakref.ref(scheduler))
+
+
+def adopt(container: BaseScheduler, children: list[BaseScheduler]) -> None:
+    """Replace ``children`` by ``container`` in their optimizer's composition.
+
+    The container takes the place of its earliest attached child.
+    """
+    optimizer = container.optimizer
+    top = _live(optimizer)
+    ids = {id(child) for child in children}
+    kept: list[BaseScheduler] = []
+    placed = False
+    for scheduler in top:
+        if id(scheduler) in ids or scheduler is container:
+            if not placed:
+                kept.append(container)
+                placed = True
+            continue
+        kept.append(scheduler)
+    if not placed:
+        kept.append(container)
+    _ATTACHED[optimizer] = [weakref.ref(s) for s in kept]
+
+
+def refresh(optimizer: Optimizer) -> None:
+    """Write the composed lrs (and other scheduled values) into the groups."""
+    lrs: list[float] | None = None
+    for scheduler in _live(optimizer):
+        lrs = scheduler._apply(lrs)
+        scheduler._write_extras()
+    if lrs is None:
+        return
+    _groups.check_group_count(optimizer, lrs)
+    for group, lr in zip(optimizer.param_groups, lrs, strict=True):
+        _groups.write(group, "lr", lr)
+
+
+class BaseScheduler(LRScheduler):
+    """Base of the adapter and the drop-in classes (not used directly).
+
+    It subclasses torch's ``LRScheduler`` only so that code checking
+    ``isinstance(s, torch.optim.lr_scheduler.LRScheduler)`` accepts lrlab's
+    schedulers; none of torch's implementation is used.
+    """
+
+    optimizer: Optimizer
+    base_lrs: list[float]
+    _last_lr: list[Any]
+
+    def _apply(self, lrs: list[float] | None) -> list[float]:
+        """The lrs after this scheduler, given those before it (or None)."""
+        raise NotImplementedError
+
+    def _write_extras(self) -> None:
+        """Write scheduled values other than the lr (momentum...)."""
+
+    def _write(self) -> None:
+        refresh(self.optimizer)
+        self._last_lr = _groups.values(self.optimizer, "lr")
+
+    def get_last_lr(self) -> list[Any]:
+        """The lr of each param group after this scheduler's last update.
+
+        Tensors are returned as copies, so changing them changes nothing.
+        """
+        return self._last_lr
+
+    def get_lr(self) -> list[float]:
+        """The lrs this scheduler alone sets at its current step."""
+        return self._apply(None)
+
+    def _apply_base(self, lrs: list[float] | None) -> list[float]:
+        return list(self.base_lrs) if lrs is None else lrs

@@ -1,0 +1,187 @@
+"""ScheduleAdapter: a pure schedule driving real torch optimizers."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from lrlab.lr_scheduler import ScheduleAdapter
+from lrlab.schedules import Constant, Exponential, Step
+
+
+def _model_and_data(seed: int = 0):
+    torch.manual_seed(seed)
+    model = nn.Linear(3, 1)
+    inputs = torch.randn(16, 3)
+    targets = torch.randn(16, 1)
+    return model, inputs, targets
+
+
+def _train(optimizer, adapter, model, inputs, targets, steps):
+    """A plain loop: forward, backward, update, then advance the schedule."""
+    seen = []
+    for _ in range(steps):
+        seen.append([group["lr"] for group in optimizer.param_groups])
+        loss = nn.functional.mse_loss(model(inputs), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        adapter.step()
+    return seen
+
+
+@pytest.mark.parametrize("make", [torch.optim.SGD, torch.optim.Adam])
+def test_training_loop_uses_exactly_the_schedule(make):
+    model, inputs, targets = _model_and_data()
+    optimizer = make(model.parameters(), lr=0.05)
+    schedule = Step(step_size=3, gamma=0.5)
+    adapter = ScheduleAdapter(optimizer, schedule)
+
+    seen = _train(optimizer, adapter, model, inputs, targets, 20)
+
+    assert seen == [[0.05 * schedule(t)] for t in range(20)]
+    assert adapter.current_step == 20
+
+
+def test_each_group_keeps_its_base_lr_and_schedule():
+    model, inputs, targets = _model_and_data()
+    groups = [
+        {"params": [model.weight], "lr": 0.1},
+        {"params": [model.bias], "lr": 0.01},
+    ]
+    optimizer = torch.optim.SGD(groups, lr=1.0)
+    fast, slow = Exponential(gamma=0.5), Exponential(gamma=0.9)
+    adapter = ScheduleAdapter(optimizer, [fast, slow])
+
+    seen = _train(optimizer, adapter, model, inputs, targets, 10)
+
+    assert seen == [[0.1 * fast(t), 0.01 * slow(t)] for t in range(10)]
+
+
+def test_steps_per_epoch_reads_the_schedule_at_fractional_epochs():
+    model, inputs, targets = _model_and_data()
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    schedule = Exponential(gamma=0.5)
+    adapter = ScheduleAdapter(optimizer, schedule, steps_per_epoch=4)
+
+    seen = _train(optimizer, adapter, model, inputs, targets, 9)
+
+    assert seen == [[schedule(t / 4)] for t in range(9)]
+    assert adapter.epoch == 9 / 4
+
+
+def test_momentum_and_weight_decay_follow_their_schedules():
+    model, _, _ = _model_and_data()
+    optimizer = torch.optim.SGD(
+        model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-3
+    )
+    momentum, decay = Step(step_size=2, gamma=0.5), Exponential(gamma=0.8)
+    adapter = ScheduleAdapter(
+        optimizer, Constant(), momentum=momentum, weight_decay=decay
+    )
+    group = optimizer.param_groups[0]
+
+    for t in range(6):
+        assert group["momentum"] == 0.9 * momentum(t)
+        assert group["weight_decay"] == 1e-3 * decay(t)
+        optimizer.step()
+        adapter.step()
+    assert group["initial_momentum"] == 0.9
+
+
+def test_adam_momentum_schedule_moves_beta1_only():
+    model, _, _ = _model_and_data()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.1, betas=(0.9, 0.99))
+    schedule = Exponential(gamma=0.5)
+    adapter = ScheduleAdapter(optimizer, Constant(), momentum=schedule)
+
+    adapter.step()
+
+    assert optimizer.param_groups[0]["betas"] == (0.45, 0.99)
+
+
+def test_tensor_lr_is_written_in_place():
+    model, inputs, targets = _model_and_data()
+    optimizer = torch.optim.Adam(model.parameters(), lr=torch.tensor(0.01))
+    lr_tensor = optimizer.param_groups[0]["lr"]
+    schedule = Exponential(gamma=0.5)
+    adapter = ScheduleAdapter(optimizer, schedule)
+
+    _train(optimizer, adapter, model, inputs, targets, 3)
+
+    assert optimizer.param_groups[0]["lr"] is lr_tensor
+    assert lr_tensor.item() == pytest.approx(0.01 * 0.125, rel=1e-6)
+    last = adapter.get_last_lr()[0]
+    assert isinstance(last, torch.Tensor) and last is not lr_tensor
+
+
+def test_base_lr_overrides_the_optimizer_lr():
+    model, _, _ = _model_and_data()
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+
+    ScheduleAdapter(optimizer, Constant(0.5), base_lr=0.2)
+
+    assert optimizer.param_groups[0]["lr"] == 0.1
+
+
+def test_state_is_the_step_count_and_resume_is_exact():
+    schedule = Step(step_size=4, gamma=0.3)
+    model, inputs, targets = _model_and_data()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.7)
+    adapter = ScheduleAdapter(optimizer, schedule)
+    _train(optimizer, adapter, model, inputs, targets, 7)
+    state = adapter.state_dict()
+    expected = _train(optimizer, adapter, model, inputs, targets, 6)
+
+    fresh_opt = torch.optim.SGD(model.parameters(), lr=0.7)
+    fresh = ScheduleAdapter(fresh_opt, schedule)
+    fresh.load_state_dict(state)
+
+    assert state == {"step": 7}
+    assert _train(fresh_opt, fresh, model, inputs, targets, 6) == expected
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"schedule": 0.5}, TypeError, r"schedule must be an lrlab\.schedules"),
+        (
+            {"schedule": [Constant()] * 2},
+            ValueError,
+            r"schedule must have one value per param group \(1\), got 2",
+        ),
+        (
+            {"steps_per_epoch": 0},
+            ValueError,
+            "steps_per_epoch must be a positive integer, got 0",
+        ),
+        (
+            {"steps_per_epoch": 2.5},
+            ValueError,
+            "steps_per_epoch must be an integer, got 2.5",
+        ),
+        ({"base_lr": -1.0}, ValueError, "base_lr must be non-negative, got -1.0"),
+        ({"momentum": "cos"}, TypeError, r"momentum must be an lrlab\.schedules"),
+    ],
+)
+def test_bad_arguments_are_named_in_the_error(kwargs, error, message):
+    model, _, _ = _model_and_data()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    kwargs = {"schedule": Constant(), **kwargs}
+
+    with pytest.raises(error, match=message):
+        ScheduleAdapter(optimizer, **kwargs)
+
+
+def test_momentum_schedule_needs_an_optimizer_with_momentum():
+    model, _, _ = _model_and_data()
+    optimizer = torch.optim.Adagrad(model.parameters(), lr=0.1)
+
+    with pytest.raises(ValueError, match=r"needs param groups with 'momentum'"):
+        ScheduleAdapter(optimizer, Constant(), momentum=Constant())
+
+
+def test_optimizer_must_be_a_torch_optimizer():
+    with pytest.raises(TypeError, match=r"optimizer must be a torch\.optim\.Optimizer"):
+        ScheduleAdapter([], Constant())
