@@ -78,7 +78,7 @@ def test_parse_exponential_and_step_values_are_exact():
         (
             "stepp(5)",
             "invalid spec 'stepp(5)' at position 0: unknown schedule 'stepp' "
-            "(did you mean 'step'?); known schedules: constant, exponential, ",
+            "(did you mean 'step'?); known schedules: constant, cosine, ",
         ),
         (
             "step(size=5)",

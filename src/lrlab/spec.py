@@ -90,8 +90,8 @@ class ScheduleInfo:
 def list_schedules() -> list[ScheduleInfo]:
     """Return every registered schedule, sorted by spec name.
 
-    >>> [info.name for info in list_schedules()][:2]
-    ['constant', 'exponential']
+    >>> [info.name for info in list_schedules()][:3]
+    ['constant', 'cosine', 'cosine_restarts']
     >>> step = {info.name: info for info in list_schedules()}["step"]
     >>> [(a.name, a.default) for a in step.arguments]
     [('step_size', REQUIRED), ('gamma', 0.1)]

@@ -25,12 +25,35 @@ array([1.  , 1.  , 0.5 , 0.5 , 0.25])
 """
 
 from lrlab.schedules._base import Schedule, registry
-from lrlab.schedules.decay import Constant, Exponential, Step
+from lrlab.schedules.anneal import Cosine, Linear, Polynomial
+from lrlab.schedules.compose import Floor, Product, Repeat, Scale, Sequence, Warmup
+from lrlab.schedules.cyclic import CosineRestarts, Cyclic, OneCycle
+from lrlab.schedules.decay import Constant, Exponential, InverseSqrt, MultiStep, Step
+from lrlab.schedules.function import Lambda
+from lrlab.schedules.phased import WSD, PiecewiseConstant, PiecewiseLinear
 
 __all__ = [
+    "WSD",
     "Constant",
+    "Cosine",
+    "CosineRestarts",
+    "Cyclic",
     "Exponential",
+    "Floor",
+    "InverseSqrt",
+    "Lambda",
+    "Linear",
+    "MultiStep",
+    "OneCycle",
+    "PiecewiseConstant",
+    "PiecewiseLinear",
+    "Polynomial",
+    "Product",
+    "Repeat",
+    "Scale",
     "Schedule",
+    "Sequence",
     "Step",
+    "Warmup",
     "registry",
 ]

@@ -137,12 +137,10 @@ def check_int_list(
 
 
 def check_number_list(
-    name: str, value: Any, low: float | None = None, *, length: int | None = None
+    name: str, value: Any, low: float | None = None
 ) -> tuple[float, ...]:
-    """Return a tuple of finite floats, each at least ``low``, of ``length``."""
+    """Return a non-empty tuple of finite floats, each at least ``low``."""
     items = _as_sequence(name, value, "numbers")
-    if length is not None and len(items) != length:
-        fail(name, f"a list of {length} number(s)", value)
     if len(items) == 0:
         fail(name, "a non-empty list of numbers", value)
     return tuple(

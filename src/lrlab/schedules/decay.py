@@ -1,4 +1,4 @@
-"""Schedules that start at 1 (or a constant) and decay: step, exponential ..."""
+"""Schedules without an end: constant, step, multi-step, exponential, rsqrt."""
 
 from __future__ import annotations
 
@@ -9,9 +9,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lrlab.schedules._base import Schedule, power
-from lrlab.schedules._validate import check_bool, check_int, check_number
+from lrlab.schedules._validate import (
+    check_bool,
+    check_int,
+    check_int_list,
+    check_number,
+)
 
-__all__ = ["Constant", "Exponential", "Step"]
+__all__ = ["Constant", "Exponential", "InverseSqrt", "MultiStep", "Step"]
 
 
 @dataclass(frozen=True)
@@ -128,3 +133,82 @@ class Exponential(Schedule):
         if self.staircase:
             exponent = np.floor(exponent)
         return power(self.gamma, exponent)
+
+
+@dataclass(frozen=True)
+class MultiStep(Schedule):
+    """Multiply by ``gamma`` at each milestone step.
+
+    ``f(t) = gamma ** k`` where ``k`` is the number of milestones ``<= t``.
+    After the last milestone the factor holds ``gamma ** len(milestones)``.
+
+    Args:
+        milestones: the steps where the factor is multiplied by ``gamma``,
+            a non-empty list of strictly increasing positive integers. A
+            list out of order or with a repeated step is rejected, not
+            sorted: it is more likely a typo than a wish.
+        gamma: the multiplier applied at each milestone, > 0. Default 0.1.
+
+    Raises:
+        TypeError: if an argument has the wrong type.
+        ValueError: if a milestone is not a positive integer, the
+            milestones are not strictly increasing, or ``gamma <= 0``.
+
+    >>> s = MultiStep(milestones=[2, 5], gamma=0.5)
+    >>> [s(t) for t in (0, 1, 2, 4, 5, 100)]
+    [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+    """
+
+    name: ClassVar[str] = "multistep"
+
+    milestones: tuple[int, ...]
+    gamma: float = 0.1
+
+    def __post_init__(self) -> None:
+        self._set("milestones", check_int_list("milestones", self.milestones, 1))
+        self._set("gamma", check_number("gamma", self.gamma, 0, open_low=True))
+
+    def _values(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
+        passed = np.searchsorted(self.milestones, t, side="right")
+        return power(self.gamma, passed.astype(np.float64))
+
+
+@dataclass(frozen=True)
+class InverseSqrt(Schedule):
+    """Linear warmup to 1, then decay as one over the square root of the step.
+
+    ``f(t) = start_factor + (1 - start_factor) * t / warmup_steps`` for
+    ``t < warmup_steps``, then ``f(t) = sqrt(warmup_steps / t)``: the peak
+    1 is reached at ``t = warmup_steps`` and the factor halves each time the
+    step quadruples. The schedule has no end: it keeps decaying towards 0.
+
+    Args:
+        warmup_steps: steps of linear warmup, also the step where the
+            inverse square root is 1; a positive integer.
+        start_factor: the factor at step 0, >= 0. Default 0.0, so the
+            first update has lr 0; pass a small positive value to avoid it.
+
+    Raises:
+        TypeError: if an argument has the wrong type.
+        ValueError: if ``warmup_steps < 1`` or ``start_factor < 0``.
+
+    >>> s = InverseSqrt(warmup_steps=4)
+    >>> [s(t) for t in (0, 2, 4, 16, 64)]
+    [0.0, 0.5, 1.0, 0.5, 0.25]
+    """
+
+    name: ClassVar[str] = "inverse_sqrt"
+
+    warmup_steps: int
+    start_factor: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._set("warmup_steps", check_int("warmup_steps", self.warmup_steps, 1))
+        start = check_number("start_factor", self.start_factor, 0)
+        self._set("start_factor", start)
+
+    def _values(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
+        warmup = self.warmup_steps
+        ramp = self.start_factor + (1 - self.start_factor) * t / warmup
+        decay = np.sqrt(warmup / np.maximum(t, warmup))
+        return np.where(t < warmup, ramp, decay)

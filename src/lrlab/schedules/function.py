@@ -1,0 +1,77 @@
+"""``Lambda``: a schedule from any Python function of the step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lrlab.schedules._base import Schedule
+from lrlab.schedules._validate import fail
+
+__all__ = ["Lambda"]
+
+
+@dataclass(frozen=True)
+class Lambda(Schedule):
+    """Wrap a Python function of the step as a schedule.
+
+    ``f(t) = fn(t)``. ``fn`` receives float steps: a Python float when the
+    schedule is called with one step, a float64 array when it is called
+    with an array. If ``fn`` raises on the array or returns an array of
+    another shape (say it uses ``if t < 10``), it is called once per step
+    instead (``numpy.vectorize``), which is correct but slow for millions
+    of steps. Whatever ``fn`` does past any end is what the schedule does.
+
+    Note:
+        ``Lambda`` has no spec name: a Python function cannot be written in
+        a spec string, so ``format_schedule`` raises ``ValueError`` for it.
+
+    Args:
+        fn: a callable taking a step and returning a non-negative finite
+            factor.
+
+    Raises:
+        TypeError: if ``fn`` is not callable.
+        ValueError: when called, if ``fn`` returns a negative, NaN or
+            infinite factor.
+
+    >>> s = Lambda(lambda t: 1.0 if t < 2 else 0.5)
+    >>> s(0), s(3)
+    (1.0, 0.5)
+    >>> s([0, 1, 2, 3])
+    array([1. , 1. , 0.5, 0.5])
+    """
+
+    fn: Callable[[Any], Any]
+
+    def __post_init__(self) -> None:
+        if not callable(self.fn):
+            fail("fn", "a callable", self.fn, TypeError)
+
+    def _values(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
+        if t.ndim == 0:
+            values = np.asarray(self.fn(float(t)), dtype=np.float64)
+        else:
+            values = self._on_array(t)
+
+        bad = ~(np.isfinite(values) & (values >= 0))
+        if bad.any():
+            where = np.flatnonzero(bad.ravel())[0]
+            step = float(t.ravel()[where]) if t.ndim else float(t)
+            value = float(values.ravel()[where])
+            fail("fn", f"return a non-negative finite factor at step {step:g}", value)
+        return values.reshape(t.shape)
+
+    def _on_array(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
+        try:
+            values = np.asarray(self.fn(t), dtype=np.float64)
+        except Exception:
+            values = None
+        if values is not None and values.shape in (t.shape, ()):
+            return np.broadcast_to(values, t.shape).copy()
+
+        return np.vectorize(self.fn, otypes=[np.float64])(t)
