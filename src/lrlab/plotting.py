@@ -139,7 +139,8 @@ def schedule_figure(
         axes.set_yscale("log", nonpositive="mask")
     axes.set_xlabel("step" if steps_per_epoch is None else "epoch")
     axes.set_ylabel("learning rate" + (" (log scale)" if log else ""))
-    axes.set_title(f"learning rate = {base_lr:g} x schedule(step)")
+    times = "\N{MULTIPLICATION SIGN}"
+    axes.set_title(f"learning rate = {base_lr:g} {times} schedule(step)")
     axes.grid(True, which="both", alpha=0.3)
     figure.legend(loc="outside lower center", fontsize="small")
 

@@ -1,0 +1,113 @@
+"""Subcommands of the ``lrlab`` command line, one module each.
+
+Each module has ``register(subparsers)``, which adds its parser with
+``set_defaults(func=run)``, and ``run(args) -> int``, which returns the
+exit code. :func:`register_all` adds them all. This package also holds the
+argument checks they share: a bad value ends the command with one line on
+stderr, ``lrlab <command>: error: ...``, and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import math
+import os
+import sys
+from pathlib import Path
+
+__all__ = [
+    "COMMANDS",
+    "CommandError",
+    "fail",
+    "output_path",
+    "positive_float",
+    "positive_int",
+    "register_all",
+]
+
+COMMANDS = ("plot",)
+
+USAGE_ERROR = 2
+
+
+def register_all(subparsers: argparse._SubParsersAction) -> None:
+    """Add every subcommand in :data:`COMMANDS` to ``subparsers``."""
+    for name in COMMANDS:
+        module = importlib.import_module(f"{__name__}.{name}")
+        module.register(subparsers)
+
+
+class CommandError(Exception):
+    """Bad input to a command; the message is one line naming the option."""
+
+
+def fail(prog: str, error: Exception) -> int:
+    """Print ``error`` as one line on stderr; return the usage-error code."""
+    message = " ".join(str(error).split("\n"))
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    return USAGE_ERROR
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1.
+
+    >>> positive_int("15")
+    15
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive integer, got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0.
+
+    >>> positive_float("1e-3")
+    0.001
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number, got {text!r}"
+        ) from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def output_path(text: str, option: str = "-o/--output") -> Path:
+    """Check that a file can be created at ``text``: its folder exists.
+
+    Raises:
+        CommandError: when the folder is missing, is not a folder, is not
+            writable, or the path is itself a folder.
+    """
+    path = Path(text)
+    folder = path.parent
+    if not folder.exists():
+        raise CommandError(
+            f"argument {option}: folder {str(folder)!r} does not exist, got {text!r}"
+        )
+    if not folder.is_dir():
+        raise CommandError(
+            f"argument {option}: {str(folder)!r} is not a folder, got {text!r}"
+        )
+    if path.is_dir():
+        raise CommandError(f"argument {option}: {text!r} is a folder, not a file")
+    if not _writable(folder):
+        raise CommandError(
+            f"argument {option}: folder {str(folder)!r} is not writable, got {text!r}"
+        )
+    return path
+
+
+def _writable(folder: Path) -> bool:
+    return os.access(folder, os.W_OK | os.X_OK)
