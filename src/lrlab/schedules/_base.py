@@ -71,7 +71,7 @@ class Schedule(abc.ABC):
         values = self._values(t)
 
         if scalar:
-            return float(values)
+            return float(values[0])
         return values
 
     @abc.abstractmethod
@@ -89,8 +89,11 @@ def _as_steps(step: Any) -> tuple[NDArray[np.float64], bool]:
     if isinstance(step, (bool, np.bool_)):
         fail("step", "a number or an array of numbers", step, TypeError)
     if isinstance(step, numbers.Real):
-        t = np.asarray(float(step), dtype=np.float64)
-        if not (t >= 0 and np.isfinite(t)):
+        # A one-element array, not a 0-d one: numpy may round a 0-d
+        # operation differently in the last bit, and a scalar must give
+        # exactly what the same step gives inside an array.
+        t = np.array([float(step)], dtype=np.float64)
+        if not (t[0] >= 0 and np.isfinite(t[0])):
             fail("step", rule, step)
         return t, True
 

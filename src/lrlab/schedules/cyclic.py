@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import ClassVar
@@ -256,14 +257,14 @@ class OneCycle(Schedule):
         self._set("three_phase", three)
         high = (total + 1) / (2 * total) if three else 1.0
         pct = check_number("pct_start", self.pct_start, 0, 1)
-        if not 1 / total < pct < high:
-            rule = f"in ({1 / total:g}, {high:g}) for total_steps={total}"
-            fail(
-                "pct_start",
-                rule + ", so every phase lasts more than one step",
-                self.pct_start,
-            )
         self._set("pct_start", pct)
+        ends = self._phase_ends()
+        # Test the phase ends themselves, as computed: rounding can put
+        # pct_start * total_steps exactly on 1 for a pct_start just over 1/T.
+        if not all(a < b for a, b in itertools.pairwise((0.0, *ends))):
+            rule = f"in ({1 / total:g}, {high:g}) for total_steps={total}"
+            message = rule + ", so every phase lasts more than one step"
+            fail("pct_start", message, self.pct_start)
         self._set("anneal", check_choice("anneal", self.anneal, ("cos", "linear")))
         div = check_number("div_factor", self.div_factor, 0, open_low=True)
         self._set("div_factor", div)
@@ -272,25 +273,28 @@ class OneCycle(Schedule):
         )
         self._set("final_div_factor", final)
 
+    def _phase_ends(self) -> tuple[float, ...]:
+        """The step where each phase ends, computed as torch does."""
+        total, pct = self.total_steps, self.pct_start
+        rise_end = float(pct * total) - 1
+        if self.three_phase:
+            return rise_end, float(2 * pct * total) - 2, total - 1.0
+        return rise_end, total - 1.0
+
     def _values(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
         move = _half_cosine if self.anneal == "cos" else _line
         peak = self.max_factor
         start = peak / self.div_factor
         end = start / self.final_div_factor
-        total = self.total_steps
-        t = np.minimum(t, total - 1)
+        ends = self._phase_ends()
+        t = np.minimum(t, ends[-1])
 
-        rise_end = float(self.pct_start * total) - 1
-        if self.three_phase:
-            fall_end = float(2 * self.pct_start * total) - 2
-            phases = [(0.0, rise_end, start, peak), (rise_end, fall_end, peak, start)]
-            phases.append((fall_end, total - 1.0, start, end))
-        else:
-            phases = [(0.0, rise_end, start, peak), (rise_end, total - 1.0, peak, end)]
-
+        levels = (start, peak, start, end) if self.three_phase else (start, peak, end)
         values = np.empty_like(t)
-        for first, last, a, b in reversed(phases):
+        for k in reversed(range(len(ends))):
+            first = ends[k - 1] if k else 0.0
+            done = (t - first) / (ends[k] - first)
             values = np.where(
-                t <= last, move(a, b, (t - first) / (last - first)), values
+                t <= ends[k], move(levels[k], levels[k + 1], done), values
             )
         return values

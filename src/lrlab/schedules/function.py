@@ -19,12 +19,12 @@ __all__ = ["Lambda"]
 class Lambda(Schedule):
     """Wrap a Python function of the step as a schedule.
 
-    ``f(t) = fn(t)``. ``fn`` receives float steps: a Python float when the
-    schedule is called with one step, a float64 array when it is called
-    with an array. If ``fn`` raises on the array or returns an array of
-    another shape (say it uses ``if t < 10``), it is called once per step
-    instead (``numpy.vectorize``), which is correct but slow for millions
-    of steps. Whatever ``fn`` does past any end is what the schedule does.
+    ``f(t) = fn(t)``. ``fn`` receives float steps: a Python float for a
+    single step, a float64 array when the schedule is called with several.
+    If ``fn`` raises on the array or returns an array of another shape (say
+    it uses ``if t < 10``), it is called once per step instead
+    (``numpy.vectorize``), which is correct but slow for millions of steps.
+    Whatever ``fn`` does past any end is what the schedule does.
 
     Note:
         ``Lambda`` has no spec name: a Python function cannot be written in
@@ -53,15 +53,16 @@ class Lambda(Schedule):
             fail("fn", "a callable", self.fn, TypeError)
 
     def _values(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
-        if t.ndim == 0:
-            values = np.asarray(self.fn(float(t)), dtype=np.float64)
+        if t.size == 1:
+            one = np.asarray(self.fn(float(t.ravel()[0])), dtype=np.float64)
+            values = np.broadcast_to(one, t.shape)
         else:
             values = self._on_array(t)
 
         bad = ~(np.isfinite(values) & (values >= 0))
         if bad.any():
             where = np.flatnonzero(bad.ravel())[0]
-            step = float(t.ravel()[where]) if t.ndim else float(t)
+            step = float(t.ravel()[where])
             value = float(values.ravel()[where])
             fail("fn", f"return a non-negative finite factor at step {step:g}", value)
         return values.reshape(t.shape)
