@@ -3,8 +3,24 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from test_schedules_strategies import schedules
 
-from lrlab.schedules import Constant, Exponential, Schedule, Step
+from lrlab.schedules import (
+    Constant,
+    Cosine,
+    Cyclic,
+    Exponential,
+    Lambda,
+    MultiStep,
+    OneCycle,
+    PiecewiseLinear,
+    Schedule,
+    Sequence,
+    Step,
+    Warmup,
+    registry,
+)
 from lrlab.spec import (
     REQUIRED,
     SpecError,
@@ -31,6 +47,26 @@ from lrlab.spec import (
         ("constant", Constant()),
         ("constant()", Constant()),
         ("constant(factor=0)", Constant(0)),
+        ("multistep([2, 5], 0.5)", MultiStep([2, 5], 0.5)),
+        ("multistep(milestones=(2, 5))", MultiStep((2, 5))),
+        ("one_cycle(100, anneal=linear)", OneCycle(100, anneal="linear")),
+        ("one_cycle(100, anneal='linear')", OneCycle(100, anneal="linear")),
+        (
+            'one_cycle(100, anneal="linear", three_phase=true)',
+            OneCycle(100, anneal="linear", three_phase=True),
+        ),
+        (
+            "cyclic(0.1, 1, 5, mode=exp_range, gamma=0.99)",
+            Cyclic(0.1, 1, 5, mode="exp_range", gamma=0.99),
+        ),
+        ("warmup(cosine(total_steps=100), warmup_steps=5)", Warmup(Cosine(100), 5)),
+        ("warmup(cosine(100), 5, 0.1)", Warmup(Cosine(100), 5, 0.1)),
+        (
+            "sequence([constant(1), exponential(0.9)], boundaries=[10])",
+            Sequence([Constant(1), Exponential(0.9)], [10]),
+        ),
+        ("piecewise_linear([0, 10], [0, -0.0])", PiecewiseLinear([0, 10], [0, 0])),
+        ("cosine(\n  total_steps=100,\n  min_factor=0.1,\n)", Cosine(100, 0.1)),
     ],
 )
 def test_parse(text, expected):
@@ -177,3 +213,76 @@ def test_list_schedules_gives_names_arguments_and_defaults():
     ]
     assert step.summary == "Multiply by ``gamma`` every ``step_size`` steps."
     assert list(infos) == sorted(infos)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "warmup(cosin(100), 5)",
+            "invalid spec 'warmup(cosin(100), 5)' at position 7: unknown schedule "
+            "'cosin' (did you mean 'cosine'?)",
+        ),
+        (
+            "warmup(cosine(T_max=100), 5)",
+            "invalid spec 'warmup(cosine(T_max=100), 5)' at position 14: cosine() "
+            "has no argument 'T_max'; valid arguments: total_steps, min_factor",
+        ),
+        (
+            "sequence([constant(1), {}], [3])",
+            "invalid spec 'sequence([constant(1), {}], [3])' at position 23: expected",
+        ),
+    ],
+)
+def test_nested_spec_errors_point_at_the_inner_call(text, message):
+    with pytest.raises(SpecError) as info:
+        parse_schedule(text)
+
+    assert str(info.value).startswith(message)
+
+
+def test_a_bare_word_where_a_schedule_belongs_is_a_type_error():
+    with pytest.raises(TypeError, match=r"^schedule must be a schedule, got 'cosine'$"):
+        parse_schedule("warmup(cosine, 5)")
+
+
+def test_format_nested_and_lists():
+    s = Warmup(Sequence([Constant(0.5), Cosine(10)], [3]), warmup_steps=2)
+
+    text = format_schedule(s)
+    assert text == (
+        "warmup(schedule=sequence(schedules=[constant(factor=0.5), "
+        "cosine(total_steps=10)], boundaries=[3]), warmup_steps=2)"
+    )
+    assert parse_schedule(text) == s
+
+
+def test_format_quotes_strings_that_are_not_bare_words():
+    assert format_schedule(OneCycle(10, anneal="linear")).endswith("anneal=linear)")
+
+
+def test_format_refuses_lambda_even_nested():
+    message = r"^Lambda has no spec name, so it cannot be written as a spec string"
+    with pytest.raises(ValueError, match=message):
+        format_schedule(Lambda(abs))
+    with pytest.raises(ValueError, match=message):
+        format_schedule(Warmup(Lambda(abs), 5))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(schedule=schedules)
+def test_round_trip(schedule):
+    text = format_schedule(schedule)
+
+    assert parse_schedule(text) == schedule
+    assert format_schedule(parse_schedule(text)) == text
+    assert "\n" not in text
+
+
+@pytest.mark.parametrize("name", sorted(registry()))
+def test_every_registered_schedule_lists_its_arguments(name):
+    info = {i.name: i for i in list_schedules()}[name]
+
+    assert info.arguments
+    assert info.summary
+    assert info.summary.endswith(".")

@@ -64,7 +64,7 @@ class Lambda(Schedule):
             where = np.flatnonzero(bad.ravel())[0]
             step = float(t.ravel()[where])
             value = float(values.ravel()[where])
-            fail("fn", f"return a non-negative finite factor at step {step:g}", value)
+            fail(f"fn({step:g})", "a non-negative finite number", value)
         return values.reshape(t.shape)
 
     def _on_array(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
