@@ -186,7 +186,7 @@ def lr_finder_figure(result: LRFinderResult) -> Figure:
     if result.diverged:
         title += f" (stopped at lr {result.lrs[-1]:.3g}: loss diverged)"
     axes.set_title(title)
-    axes.grid(True, which="both", alpha=0.3)
+    axes.grid(True, alpha=0.3)
     axes.legend(loc="best", fontsize="small")
     # The raw loss can shoot up at the end; keep the interesting part in view.
     low = min(result.losses)

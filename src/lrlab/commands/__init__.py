@@ -26,7 +26,7 @@ __all__ = [
     "register_all",
 ]
 
-COMMANDS = ("plot",)
+COMMANDS = ("plot", "find_lr")
 
 USAGE_ERROR = 2
 

@@ -192,7 +192,7 @@ def _values_text(
                 {"spec": text, "lr": values.tolist()} for text, values in curves.items()
             ],
         }
-        return json.dumps(document, indent=1, allow_nan=True) + "\n"
+        return json.dumps(document) + "\n"
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
