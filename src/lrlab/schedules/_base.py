@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import math
 import numbers
 from typing import Any, ClassVar, overload
 
@@ -88,14 +89,14 @@ def _as_steps(step: Any) -> tuple[NDArray[np.float64], bool]:
     rule = "a non-negative finite number"
     if isinstance(step, (bool, np.bool_)):
         fail("step", "a number or an array of numbers", step, TypeError)
-    if isinstance(step, numbers.Real):
+    if type(step) in (int, float) or isinstance(step, numbers.Real):
+        value = float(step)
+        if not (value >= 0 and math.isfinite(value)):
+            fail("step", rule, step)
         # A one-element array, not a 0-d one: numpy may round a 0-d
         # operation differently in the last bit, and a scalar must give
         # exactly what the same step gives inside an array.
-        t = np.array([float(step)], dtype=np.float64)
-        if not (t[0] >= 0 and np.isfinite(t[0])):
-            fail("step", rule, step)
-        return t, True
+        return np.array([value]), True
 
     array = np.asarray(step)
     if array.dtype.kind not in "iuf":
