@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import stat
 
 import pytest
 
@@ -108,13 +109,26 @@ def test_values_go_to_the_output_file_named(capsys, tmp_path, value_format):
     assert os.listdir(tmp_path) == [target.name]
 
 
-def test_an_existing_file_is_replaced(capsys, tmp_path):
+def test_an_existing_file_is_replaced_and_keeps_its_permissions(capsys, tmp_path):
     target = tmp_path / "lrs.csv"
     target.write_text("old contents, much longer than the new ones " * 100)
+    target.chmod(0o640)
 
     lrlab(capsys, "constant", "--steps", "2", "-o", str(target))
 
     assert target.read_text() == "step,constant\n0,0.1\n1,0.1\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+
+
+@pytest.mark.parametrize("name", ["lrs.csv", "lrs.png"])
+def test_a_new_file_gets_the_usual_permissions(capsys, tmp_path, name):
+    mask = os.umask(0o027)
+    try:
+        lrlab(capsys, "constant", "--steps", "2", "-o", str(tmp_path / name))
+    finally:
+        os.umask(mask)
+
+    assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o640
 
 
 # --- the text chart ------------------------------------------------------

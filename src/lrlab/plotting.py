@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import stat
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -60,19 +61,33 @@ def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
 
     The bytes go to a temporary file in the same folder, which is then
     renamed over ``path`` with ``os.replace``; on any error the temporary
-    file is removed and ``path`` is left as it was.
+    file is removed and ``path`` is left as it was. The new file gets the
+    permissions of the file it replaces, or those a plain ``open`` would
+    give (0o666 less the umask).
     """
     target = Path(path)
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
     fd, temp_name = tempfile.mkstemp(
         dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
     )
     try:
         with os.fdopen(fd, "wb") as temp:
             temp.write(data)
+            os.fchmod(temp.fileno(), mode)
         os.replace(temp_name, target)
     except BaseException:
         os.unlink(temp_name)
         raise
+
+
+def _umask() -> int:
+    # The only way to read the umask is to set it; put it straight back.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def save_figure(figure: Figure, path: str | os.PathLike[str]) -> None:
