@@ -65,6 +65,9 @@ from lrlab.spec import (
             "sequence([constant(1), exponential(0.9)], boundaries=[10])",
             Sequence([Constant(1), Exponential(0.9)], [10]),
         ),
+        ("cyclic(0.1, 1, 5, down_steps=none)", Cyclic(0.1, 1, 5)),
+        ("cyclic(0.1, 1, 5, None)", Cyclic(0.1, 1, 5)),
+        ("cyclic(0.1, 1, 5, 0)", Cyclic(0.1, 1, 5, 0)),
         ("piecewise_linear([0, 10], [0, -0.0])", PiecewiseLinear([0, 10], [0, 0])),
         ("cosine(\n  total_steps=100,\n  min_factor=0.1,\n)", Cosine(100, 0.1)),
     ],
@@ -94,11 +97,11 @@ def test_parse_exponential_and_step_values_are_exact():
         (
             "step(step_size=2*3)",
             "invalid spec 'step(step_size=2*3)' at position 15: expected a number, "
-            "a string, true/false, a list or a schedule, got 2*3",
+            "a string, true/false, none, a list or a schedule, got 2*3",
         ),
         (
-            "step(step_size=None)",
-            "invalid spec 'step(step_size=None)' at position 15: expected a number",
+            "step(step_size=...)",
+            "invalid spec 'step(step_size=...)' at position 15: expected a number",
         ),
         (
             "step(step_size=__import__('os'))",
@@ -165,6 +168,8 @@ def test_constructor_errors_keep_their_own_message_and_type():
         parse_schedule("step(5, gamma=fast)")
     with pytest.raises(TypeError, match=r"^step_size must be an integer, got '5'$"):
         parse_schedule("step(step_size='5')")
+    with pytest.raises(TypeError, match=r"^step_size must be an integer, got None$"):
+        parse_schedule("step(step_size=none)")
 
 
 def test_non_string_spec_is_a_type_error():

@@ -5,11 +5,13 @@ nothing is ever evaluated)::
 
     spec     := name | name "(" [args] ")"
     args     := value ("," value)* ("," name "=" value)*  |  name "=" value ...
-    value    := number | string | bool | list | spec
+    value    := number | string | bool | none | list | spec
     number   := any Python int or float literal, with an optional sign
                 (5, -1, 0.5, .5, 1e-3, 1_000)
     string   := a bare word (cos) or a quoted string ("cos", 'cos')
     bool     := true | false   (True | False also accepted)
+    none     := none           (None also accepted): "not given", for an
+                optional argument whose default is none
     list     := "[" [value ("," value)*] "]"   (parentheses also accepted)
 
 Positional arguments follow the constructor order of the schedule class.
@@ -46,6 +48,7 @@ __all__ = [
     "ScheduleInfo",
     "SpecError",
     "format_schedule",
+    "format_value",
     "list_schedules",
     "parse_schedule",
 ]
@@ -239,15 +242,18 @@ class _Reader:
         if isinstance(node, (ast.List, ast.Tuple)):
             return [self._value(item) for item in node.elts]
         if isinstance(node, ast.Name):
-            return {"true": True, "false": False}.get(node.id.lower(), node.id)
-        if isinstance(node, ast.Constant) and isinstance(node.value, (bool, str)):
+            words = {"true": True, "false": False, "none": None}
+            return words.get(node.id.lower(), node.id)
+        if isinstance(node, ast.Constant) and (
+            node.value is None or isinstance(node.value, (bool, str))
+        ):
             return node.value
         number = _number(node)
         if number is not None:
             return number
         raise self._error(
             node,
-            "expected a number, a string, true/false, a list or a schedule, "
+            "expected a number, a string, true/false, none, a list or a schedule, "
             f"got {self._source(node)}",
         )
 
@@ -305,23 +311,30 @@ def format_schedule(schedule: Schedule) -> str:
         default = _default(field)
         if type(value) is type(default) and value == default:
             continue
-        parts.append(f"{field.name}={_format_value(value)}")
+        parts.append(f"{field.name}={format_value(value)}")
 
     return f"{name}({', '.join(parts)})"
 
 
-def _format_value(value: Any) -> str:
+def format_value(value: Any) -> str:
+    """Return ``value`` as written in a spec (``true``, ``[1, 2]``, ``cos``).
+
+    >>> format_value(False), format_value((1, 2.5)), format_value("cos")
+    ('false', '[1, 2.5]', 'cos')
+    """
     if isinstance(value, Schedule):
         return format_schedule(value)
+    if value is None:
+        return "none"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
         bare = value.isidentifier() and not keyword.iskeyword(value)
-        if bare and value.lower() not in ("true", "false"):
+        if bare and value.lower() not in ("true", "false", "none"):
             return value
         return repr(value)
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_format_value(item) for item in value) + "]"
+        return "[" + ", ".join(format_value(item) for item in value) + "]"
     raise ValueError(f"cannot write {value!r} in a spec string")
