@@ -21,10 +21,11 @@ Note:
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -181,6 +182,17 @@ def train(
             f"({num_train}), got {config.batch_size}"
         )
 
+    with _one_thread():
+        return _train(config, data, schedule, on_epoch)
+
+
+def _train(
+    config: TrainConfig,
+    data: TensorData,
+    schedule: Callable[[int], float],
+    on_epoch: Callable[[EpochRecord], None] | None,
+) -> TrainResult:
+    num_train = len(data.train_labels)
     generator = torch.Generator().manual_seed(config.seed)
     model = _new_model(data.num_features, generator)
     optimizer = torch.optim.SGD(model.parameters(), lr=config.lr)
@@ -269,13 +281,29 @@ class _Stepper:
         return -self.log_probs.mean().item()
 
 
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """Run torch on one thread, then restore the previous count.
+
+    The matrices here are small (10 x 784 by 784 x 100): splitting them
+    across threads gains little, and when other processes keep the cores
+    busy, waiting threads slow every step down by orders of magnitude.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def _new_model(num_features: int, generator: torch.Generator) -> torch.nn.Linear:
     """``Linear(num_features, 10)``, initialized like PyTorch's default.
 
-    PyTorch draws weights and biases from U(-1/sqrt(F), 1/sqrt(F)); the
-    draw here uses ``generator`` so the global RNG is left alone.
+    PyTorch draws weights and biases from U(-1/sqrt(F), 1/sqrt(F)); here
+    the draw uses ``generator``, and the global RNG is left alone.
     """
-    model = torch.nn.Linear(num_features, NUM_CLASSES)
+    model = torch.nn.utils.skip_init(torch.nn.Linear, num_features, NUM_CLASSES)
     bound = 1 / math.sqrt(num_features)
     with torch.no_grad():
         model.weight.uniform_(-bound, bound, generator=generator)
