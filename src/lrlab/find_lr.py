@@ -184,7 +184,11 @@ def lr_range_test(
 
     Note:
         A step whose loss is NaN or infinite ends the test (as diverged)
-        and is not recorded.
+        and is not recorded. The smoothed loss trails the raw one: with
+        ``smoothing=0.98`` it averages about the last 50 steps, so on a
+        100-step test its steepest descent comes late, near where the raw
+        loss bottoms out. Use more steps or less smoothing for a closer
+        look, or ``min_loss_suggestion``.
     """
     _check_range(start_lr, end_lr, num_steps, mode)
     if not (0 <= smoothing < 1):

@@ -227,7 +227,8 @@ def text_chart(
         steps_per_epoch: when given, the x axis counts epochs.
         width: the most columns the plot area takes. With fewer steps than
             that, each step gets the same whole number of columns; with
-            more, each column shows the lr at the first step it covers.
+            more, the columns show evenly spaced steps, the first and the
+            last included.
         height: rows in the plot area, >= 2.
 
     Returns:
@@ -252,7 +253,7 @@ def text_chart(
         repeat = width // num_steps
         steps = np.repeat(np.arange(num_steps), repeat)
     else:
-        steps = (np.arange(width) * num_steps) // width
+        steps = np.rint(np.linspace(0, num_steps - 1, width)).astype(int)
     shown = table[:, steps]
 
     # Values to rows, row 0 at the top.

@@ -61,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--steps",
         type=positive_int,
         default=DEFAULT_STEPS,
-        help=f"number of steps to evaluate, from 0 (default {DEFAULT_STEPS})",
+        help=f"evaluate steps 0 to STEPS - 1 (default {DEFAULT_STEPS})",
     )
     parser.add_argument(
         "--lr",
