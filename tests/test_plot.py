@@ -195,6 +195,7 @@ def assert_one_line_error(code, out, err, *fragments):
         (["expo(gamma=0.8)"], ["SPEC", "expo(gamma=0.8)", "unknown schedule"]),
         (["exponential(gamma=0.8"], ["SPEC", "exponential(gamma=0.8", "position"]),
         (["step(step_size=0)"], ["SPEC", "step(step_size=0)", "got 0"]),
+        (["constant", "constant"], ["SPEC", "'constant' is given twice"]),
         (["constant", "--steps", "0"], ["--steps", "0"]),
         (["constant", "--steps", "ten"], ["--steps", "ten"]),
         (["constant", "--lr", "-0.1"], ["--lr", "-0.1"]),

@@ -134,11 +134,14 @@ def schedule_table(
     """Parse each spec and evaluate ``base_lr * schedule(t)`` for t < steps.
 
     Raises:
-        CommandError: naming the spec, when one does not parse or build.
+        CommandError: naming the spec, when one does not parse or build,
+            or is given twice (the curves are keyed by their spec).
     """
     t = np.arange(steps)
     curves = {}
     for text in specs:
+        if text in curves:
+            raise CommandError(f"argument SPEC: {text!r} is given twice")
         try:
             schedule = parse_schedule(text)
         except SpecError as error:
