@@ -15,14 +15,33 @@ from __future__ import annotations
 
 from ._adapter import ScheduleAdapter
 from ._compose import ChainedScheduler, SequentialLR
-from ._dropin import ExponentialLR, LambdaLR, MultiplicativeLR, StepLR
+from ._cosine import CosineAnnealingLR, CosineAnnealingWarmRestarts
+from ._cyclic import CyclicLR, OneCycleLR
+from ._dropin import (
+    ConstantLR,
+    ExponentialLR,
+    LambdaLR,
+    LinearLR,
+    MultiplicativeLR,
+    MultiStepLR,
+    PolynomialLR,
+    StepLR,
+)
 from ._plateau import ReduceLROnPlateau
 
 __all__ = [
     "ChainedScheduler",
+    "ConstantLR",
+    "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
+    "CyclicLR",
     "ExponentialLR",
     "LambdaLR",
+    "LinearLR",
+    "MultiStepLR",
     "MultiplicativeLR",
+    "OneCycleLR",
+    "PolynomialLR",
     "ReduceLROnPlateau",
     "ScheduleAdapter",
     "SequentialLR",
