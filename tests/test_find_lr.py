@@ -453,6 +453,8 @@ def test_bad_values_are_value_errors_naming_the_argument(kwargs, message):
         ({"start_lr": "0.1"}, r"start_lr must be a number, got '0.1'"),
         ({"num_steps": 10.0}, r"num_steps must be an integer, got 10.0"),
         ({"num_steps": True}, r"num_steps must be an integer, got True"),
+        ({"smoothing": "0.9"}, r"smoothing must be a number, got '0.9'"),
+        ({"diverge_factor": None}, r"diverge_factor must be a number, got None"),
     ],
 )
 def test_bad_types_are_type_errors_naming_the_argument(kwargs, message):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -117,8 +118,7 @@ def range_test_lrs(
 
 def _check_range(start_lr: float, end_lr: float, num_steps: int, mode: str) -> None:
     for name, value in (("start_lr", start_lr), ("end_lr", end_lr)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"{name} must be a number, got {value!r}")
+        _check_number(name, value)
         if not (math.isfinite(value) and value > 0):
             raise ValueError(f"{name} must be a positive finite number, got {value}")
     if start_lr >= end_lr:
@@ -126,12 +126,17 @@ def _check_range(start_lr: float, end_lr: float, num_steps: int, mode: str) -> N
             f"start_lr must be less than end_lr, got start_lr={start_lr} "
             f"and end_lr={end_lr}"
         )
-    if isinstance(num_steps, bool) or not isinstance(num_steps, int):
+    if isinstance(num_steps, bool) or not isinstance(num_steps, numbers.Integral):
         raise TypeError(f"num_steps must be an integer, got {num_steps!r}")
     if num_steps < 2:
         raise ValueError(f"num_steps must be an integer >= 2, got {num_steps}")
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+
+
+def _check_number(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r}")
 
 
 def lr_range_test(
@@ -191,6 +196,8 @@ def lr_range_test(
         look, or ``min_loss_suggestion``.
     """
     _check_range(start_lr, end_lr, num_steps, mode)
+    _check_number("smoothing", smoothing)
+    _check_number("diverge_factor", diverge_factor)
     if not (0 <= smoothing < 1):
         raise ValueError(f"smoothing must be in [0, 1), got {smoothing}")
     if not (diverge_factor > 1 and math.isfinite(diverge_factor)):
@@ -215,6 +222,7 @@ def lr_range_test(
                 group["lr"] = lr
             inputs, targets = _to_device(next(batch_stream), device)
 
+            # The loss is measured on the batch before the update it drives.
             optimizer.zero_grad()
             loss = loss_fn(model(inputs), targets)
             value = float(loss.item())
@@ -232,6 +240,7 @@ def lr_range_test(
             losses.append(value)
             smoothed.append(smooth)
 
+            # Divergence: the smoothed loss has run away from its best.
             best = min(best, smooth)
             if smooth > diverge_factor * best:
                 diverged = True
