@@ -24,10 +24,10 @@ import pytest
 import torch
 from matplotlib.image import imread
 from test_find_lr import assert_same_bits, snapshot
-from test_plot import main
 from torch import nn
 from torch.nn import functional as F
 
+from lrlab.cli import main
 from lrlab.commands.find_lr import MnistBatches, mnist_tensors
 from lrlab.find_lr import lr_range_test
 from lrlab.spec import parse_schedule

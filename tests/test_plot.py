@@ -10,27 +10,8 @@ import stat
 
 import pytest
 
+from lrlab.cli import main
 from lrlab.spec import parse_schedule
-
-try:
-    from lrlab.cli import main
-except ImportError:
-    import argparse
-    import sys
-
-    from lrlab.commands import register_all
-
-    class _Parser(argparse.ArgumentParser):
-        def error(self, message):
-            print(f"{self.prog}: error: {message}", file=sys.stderr)
-            raise SystemExit(2)
-
-    def main(argv):
-        parser = _Parser(prog="lrlab")
-        register_all(parser.add_subparsers(required=True))
-        args = parser.parse_args(argv)
-        return args.func(args)
-
 
 SPECS = ("exponential(gamma=0.8)", "step(step_size=5, gamma=0.5)")
 
