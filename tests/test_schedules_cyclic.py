@@ -296,3 +296,40 @@ def test_error_message(build, error, message):
     with pytest.raises(error) as info:
         build()
     assert str(info.value) == message
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    low=st.floats(0, 1),
+    span=st.floats(0, 2),
+    up=st.integers(1, 50),
+    down=st.one_of(st.none(), st.integers(0, 50)),
+    mode=st.sampled_from(["triangular", "triangular2", "exp_range"]),
+    gamma=st.floats(0.9, 1),
+    t=st.lists(st.floats(0, 5000), min_size=1, max_size=30),
+)
+def test_cyclic_stays_between_its_factors(low, span, up, down, mode, gamma, t):
+    gamma = gamma if mode == "exp_range" else 1.0
+    s = Cyclic(low, low + span, up, down, mode, gamma)
+
+    values = s(np.array(t))
+    assert np.all(values >= low - 1e-12)
+    assert np.all(values <= low + span + 1e-12)
+    # every cycle starts at the bottom
+    length = up + (up if down is None else down)
+    assert s(length * 3) == pytest.approx(low, abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    first=st.integers(1, 50),
+    mult=st.floats(1, 3),
+    low=st.floats(0, 1),
+    gamma=st.floats(0.1, 1),
+    t=st.lists(st.floats(0, 5000), min_size=1, max_size=30),
+)
+def test_restarts_stay_between_min_and_one(first, mult, low, gamma, t):
+    values = CosineRestarts(first, mult, low, gamma)(np.array(t))
+
+    assert np.all(values <= max(1.0, low) + 1e-12)
+    assert np.all(values >= min(low, gamma**30) - 1e-12)

@@ -119,7 +119,8 @@ class Warmup(Schedule):
 
     The whole schedule is ``W`` steps longer than ``s``: ``warmup(cosine(
     total_steps=100), warmup_steps=5)`` reaches its minimum at step 105.
-    ``warmup_steps=0`` gives ``s`` itself.
+    ``warmup_steps=0`` gives ``s`` itself. Past the end of ``s`` it does
+    what ``s`` does (holds, or repeats if ``s`` repeats).
 
     Args:
         schedule: the schedule that follows the warmup.
@@ -164,7 +165,8 @@ class Warmup(Schedule):
 class Scale(Schedule):
     """Multiply a schedule by a constant factor.
 
-    ``f(t) = factor * s(t)``.
+    ``f(t) = factor * s(t)``. Past the end of ``s`` it does what ``s``
+    does.
 
     Args:
         schedule: the schedule to scale.
@@ -197,7 +199,8 @@ class Scale(Schedule):
 class Floor(Schedule):
     """Keep a schedule from going below a minimum factor.
 
-    ``f(t) = max(s(t), min_factor)``.
+    ``f(t) = max(s(t), min_factor)``. Past the end of ``s`` it does what
+    ``s`` does.
 
     Args:
         schedule: the schedule to bound from below.
