@@ -142,6 +142,9 @@ class ReduceLROnPlateau(_base.BaseScheduler):
             self._lr_factors[index] *= ratio
 
     def _advance(self, step: int, metrics: Any = None) -> None:
+        if step == 0:
+            # A container starts this plateau here: it has seen nothing yet.
+            return
         if metrics is None:
             raise TypeError(
                 "ReduceLROnPlateau needs the metric: call step(metrics) on "
