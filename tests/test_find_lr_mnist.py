@@ -171,6 +171,8 @@ def test_the_linear_mode_and_seed_are_used(capsys):
         (["--steps", "0"], ["--steps", "0"]),
         (["--steps", "1"], ["--steps", "at least 2", "1"]),
         (["--mode", "log"], ["--mode", "log"]),
+        (["--seed", "-1"], ["--seed", "-1"]),
+        (["--seed", "1.5"], ["--seed", "1.5"]),
         (["-o", "curve.txt"], ["-o", "curve.txt"]),
         (["-o", "no/such/folder/curve.png"], ["-o", "no/such/folder"]),
     ],

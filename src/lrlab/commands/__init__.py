@@ -24,6 +24,7 @@ __all__ = [
     "positive_float",
     "positive_int",
     "register_all",
+    "seed",
 ]
 
 COMMANDS = ("plot", "find_lr")
@@ -80,6 +81,23 @@ def positive_float(text: str) -> float:
         ) from None
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def seed(text: str) -> int:
+    """argparse type: a seed for ``torch.Generator``, 0 to 2**63 - 1.
+
+    >>> seed("7")
+    7
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer from 0 to 2**63 - 1, got {text!r}"
+        )
     return value
 
 

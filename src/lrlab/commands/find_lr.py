@@ -25,6 +25,7 @@ from lrlab.commands import (
     output_path,
     positive_float,
     positive_int,
+    seed,
 )
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--seed",
-        type=int,
+        type=seed,
         default=0,
         help="seed for the initial weights and the batch order (default 0)",
     )
