@@ -179,6 +179,7 @@ def assert_one_line_error(code, out, err, *fragments):
         (["constant", "constant"], ["SPEC", "'constant' is given twice"]),
         (["constant", "--steps", "0"], ["--steps", "0"]),
         (["constant", "--steps", "ten"], ["--steps", "ten"]),
+        (["constant", "--steps", "10000001"], ["--steps", "10,000,001"]),
         (["constant", "--lr", "-0.1"], ["--lr", "-0.1"]),
         (["constant", "--lr", "nan"], ["--lr", "nan"]),
         (["constant", "--steps-per-epoch", "0"], ["--steps-per-epoch", "0"]),

@@ -37,6 +37,9 @@ __all__ = ["DEFAULT_BASE_LR", "DEFAULT_STEPS", "register", "run", "schedule_tabl
 
 DEFAULT_BASE_LR = 0.1
 DEFAULT_STEPS = 100
+# Ten million steps take a few seconds to draw and a few hundred MB of csv;
+# more would only run out of memory.
+MAX_STEPS = 10_000_000
 VALUE_FORMATS = ("csv", "json")
 PROG = "lrlab plot"
 
@@ -99,6 +102,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.steps > MAX_STEPS:
+        raise CommandError(
+            f"argument --steps: must be at most {MAX_STEPS:,}, got {args.steps:,}"
+        )
     kind = _output_kind(args.format, args.output)
     curves = schedule_table(args.specs, args.steps, args.lr)
 
