@@ -216,7 +216,7 @@ def test_list_schedules_gives_names_arguments_and_defaults():
         ("step_size", REQUIRED, True),
         ("gamma", 0.1, False),
     ]
-    assert step.summary == "Multiply by ``gamma`` every ``step_size`` steps."
+    assert step.summary == "Multiply by gamma every step_size steps."
     assert list(infos) == sorted(infos)
 
 

@@ -82,7 +82,10 @@ class Argument:
 
 @dataclass(frozen=True)
 class ScheduleInfo:
-    """A registered schedule: spec name, class, arguments, one-line summary."""
+    """A registered schedule: spec name, class, arguments, one-line summary.
+
+    ``summary`` is the first line of the class docstring as plain text.
+    """
 
     name: str
     cls: type[Schedule]
@@ -103,7 +106,7 @@ def list_schedules() -> list[ScheduleInfo]:
     for name, cls in registry().items():
         arguments = tuple(Argument(f.name, _default(f)) for f in fields(cls))
         doc = inspect.getdoc(cls) or ""
-        summary = doc.splitlines()[0] if doc else ""
+        summary = doc.splitlines()[0].replace("``", "") if doc else ""
         infos.append(ScheduleInfo(name, cls, arguments, summary))
     return infos
 

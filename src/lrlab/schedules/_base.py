@@ -113,7 +113,8 @@ def power(base: float, exponent: NDArray[np.float64]) -> NDArray[np.float64]:
 
     numpy's own ``power`` can differ from the C library's correctly rounded
     ``pow`` in the last bit; this keeps ``Exponential(g)(t) == g ** t``
-    exact. Integral exponents (the common case) go through a table of
+    exact. Integral exponents no larger than the number of steps (a long
+    run of steps, or few distinct exponents) go through a table of
     ``base ** k``; others through ``pow`` per element.
     """
     flat = exponent.ravel()
@@ -121,7 +122,7 @@ def power(base: float, exponent: NDArray[np.float64]) -> NDArray[np.float64]:
         return np.ones_like(exponent)
     top = float(flat.max())
     try:
-        if top <= 2 * flat.size + 1024 and np.all(flat == np.floor(flat)):
+        if top < flat.size and np.all(flat == np.floor(flat)):
             table = np.array([base**k for k in range(int(top) + 1)])
             return table[flat.astype(np.intp)].reshape(exponent.shape)
         return np.asarray(_POW(base, exponent), dtype=np.float64)
