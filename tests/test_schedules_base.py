@@ -88,3 +88,12 @@ def test_duplicate_spec_name_is_refused():
 
             def _values(self, t):
                 return t
+
+
+def test_numpy_scalars_are_accepted_and_shown_plainly_in_messages():
+    assert Step(np.int64(5), np.float64(0.5)) == Step(5, 0.5)
+    assert type(Step(np.int64(5)).step_size) is int
+
+    with pytest.raises(ValueError) as info:
+        Step(5, np.float64(0))
+    assert str(info.value) == "gamma must be a positive number, got 0.0"

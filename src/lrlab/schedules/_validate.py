@@ -12,7 +12,9 @@ import itertools
 import math
 import numbers
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
+
+import numpy as np
 
 __all__ = [
     "check_bool",
@@ -25,8 +27,18 @@ __all__ = [
 ]
 
 
-def fail(name: str, rule: str, value: Any, error: type[Exception] = ValueError):
-    """Raise ``error`` with the one message template used everywhere."""
+def fail(
+    name: str, rule: str, value: Any, error: type[Exception] = ValueError
+) -> NoReturn:
+    """Raise ``error`` with the one message template used everywhere.
+
+    >>> fail("step_size", "a positive integer", 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: step_size must be a positive integer, got 0
+    """
+    if isinstance(value, np.generic):
+        value = value.item()  # show 0.5, not np.float64(0.5)
     raise error(f"{name} must be {rule}, got {value!r}")
 
 
