@@ -159,6 +159,16 @@ def test_syntax_error_on_a_later_line_points_into_the_whole_text():
         parse_schedule("step(5,\n  gamma=)")
 
 
+def test_an_error_in_a_multi_line_spec_stays_on_one_line():
+    with pytest.raises(SpecError) as info:
+        parse_schedule("step(\n  step_size=2\n    * 3)")
+
+    assert str(info.value) == (
+        "invalid spec 'step(\\n  step_size=2\\n    * 3)' at position 18: expected "
+        "a number, a string, true/false, none, a list or a schedule, got 2 * 3"
+    )
+
+
 def test_constructor_errors_keep_their_own_message_and_type():
     with pytest.raises(
         ValueError, match=r"^step_size must be a positive integer, got 0$"

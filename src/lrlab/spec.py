@@ -192,7 +192,9 @@ class _Reader:
         )
 
     def _source(self, node: ast.AST) -> str:
-        return ast.get_source_segment(self.text[self.indent :], node) or "?"
+        """The text of ``node``, on one line."""
+        segment = ast.get_source_segment(self.text[self.indent :], node) or "?"
+        return " ".join(segment.split())
 
     def _schedule(self, node: ast.AST) -> Schedule:
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
