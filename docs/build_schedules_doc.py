@@ -163,6 +163,13 @@ schedule's first value.
 
 `bench/bench_schedules.py` times 10**6 steps evaluated in one call against
 the matching `torch.optim.lr_scheduler` class stepped one step at a time.
+On a busy 2-core machine, cosine, one-cycle and warmup + cosine take about
+20 to 50 ns per step evaluated together, against 2 to 6 us per torch
+`step()`: one to two hundred times faster. `exponential` takes about
+0.3 us per step because it rounds `gamma ** t` exactly as Python does. A
+single step (`schedule(5)`) costs 5 to 25 us, a few numpy calls on a
+one-element array: slower than one torch `step()`, and negligible next to
+an optimizer update.
 
 ## Reference
 
