@@ -95,9 +95,9 @@ import numpy as np
 from lrlab.schedules import Cosine, Warmup
 
 schedule = Warmup(Cosine(total_steps=900, min_factor=0.1), warmup_steps=100)
-schedule(0)                  # 0.0, a Python float
-schedule(100)                # 1.0
-schedule(np.arange(1000))    # float64 array, one vectorized call
+schedule(0)  # 0.0, a Python float
+schedule(100)  # 1.0
+schedule(np.arange(1000))  # float64 array, one vectorized call
 ```
 
 `lrlab.schedules` needs only numpy; it does not import torch. The torch
