@@ -16,7 +16,7 @@ from torch.nn import functional as F
 
 from lrlab.data import load_mnist
 from lrlab.spec import parse_schedule
-from lrlab.training import EpochRecord, TensorData, TrainConfig, train
+from lrlab.training import EpochRecord, TensorData, TrainConfig, train, train_many
 
 
 @pytest.fixture(scope="module")
@@ -226,3 +226,31 @@ def test_batch_larger_than_the_training_set(tiny):
         ValueError, match=r"at most the number of training images \(250\), got 251"
     ):
         train(TrainConfig(batch_size=251), tiny, lambda e: 1.0)
+
+
+# --- several schedules at once -----------------------------------------------
+
+
+def test_train_many_equals_separate_runs(tiny):
+    config = TrainConfig(epochs=4, lr=0.3, batch_size=25, seed=5)
+    specs = ["exponential(gamma=0.8)", "step(step_size=2, gamma=0.5)", "constant"]
+    schedules = [parse_schedule(spec) for spec in specs]
+    seen = []
+
+    together = train_many(config, tiny, schedules, on_epoch=seen.append)
+
+    assert len(seen) == 4
+    assert all(len(records) == 3 for records in seen)
+    for result, schedule in zip(together, schedules, strict=True):
+        alone = train(config, tiny, schedule)
+        assert [r.lr for r in result.records] == [r.lr for r in alone.records]
+        torch.testing.assert_close(
+            result.model.weight, alone.model.weight, rtol=0, atol=1e-6
+        )
+        losses = [r.train_loss for r in result.records]
+        assert losses == pytest.approx([r.train_loss for r in alone.records])
+
+
+def test_train_many_needs_a_schedule(tiny):
+    with pytest.raises(ValueError, match="at least one schedule, got none"):
+        train_many(TrainConfig(), tiny, [])

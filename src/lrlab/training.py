@@ -8,6 +8,9 @@ partial batch dropped), one schedule value per epoch::
 
 :func:`train` never prints; it calls ``on_epoch`` with an
 :class:`EpochRecord` after each epoch and returns them all.
+:func:`train_many` trains one model per schedule, all at once, from the
+same initial weights and through the same batches; :func:`train` is its
+one-schedule case.
 
 Note:
     The gradient and the SGD step are written out by hand (softmax minus
@@ -26,7 +29,7 @@ import contextlib
 import math
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +43,7 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "train",
+    "train_many",
 ]
 
 NUM_CLASSES = 10
@@ -174,8 +178,56 @@ def train(
         ValueError: the batch size is larger than the training set, or the
             schedule gives a factor that is negative or not finite.
     """
+    report = None
+    if on_epoch is not None:
+
+        def report(records: tuple[EpochRecord, ...]) -> None:
+            on_epoch(records[0])
+
+    (result,) = train_many(config, data, [schedule], on_epoch=report)
+    return result
+
+
+def train_many(
+    config: TrainConfig,
+    data: TensorData | MNIST,
+    schedules: Sequence[Callable[[int], float]],
+    *,
+    on_epoch: Callable[[tuple[EpochRecord, ...]], None] | None = None,
+) -> tuple[TrainResult, ...]:
+    """Train one fresh model per schedule, all together, as :func:`train` would.
+
+    Every model starts from the same initial weights and sees the same
+    batches in the same order (those of ``train`` with the same seed), so
+    the schedule is the only difference between them. The models are
+    stepped together as one batched model: their weights are stacked into
+    one S x 10 x features tensor, each batch is multiplied by all of them
+    at once, and one update steps them all. Each result
+    equals a separate ``train(config, data, schedule)`` to within float
+    rounding, at a fraction of the cost of S separate runs.
+
+    Args:
+        config: epochs, base lr, batch size and seed, shared by all.
+        data: the dataset (an :class:`~lrlab.data.MNIST` is converted).
+        schedules: one or more maps from the 0-based epoch index to a
+            factor of ``config.lr``.
+        on_epoch: called after each epoch with one record per schedule,
+            in the order of ``schedules``.
+
+    Returns:
+        One :class:`TrainResult` per schedule, in the order given. An
+        epoch's ``seconds`` is the wall time of the whole batch divided by
+        the number of schedules (each schedule's share).
+
+    Raises:
+        ValueError: no schedules, the batch size is larger than the
+            training set, or a schedule gives a factor that is negative or
+            not finite.
+    """
     if isinstance(data, MNIST):
         data = TensorData.from_mnist(data)
+    if len(schedules) == 0:
+        raise ValueError("schedules must hold at least one schedule, got none")
     num_train = len(data.train_labels)
     if config.batch_size > num_train:
         raise ValueError(
@@ -184,97 +236,131 @@ def train(
         )
 
     with _one_thread():
-        return _train(config, data, schedule, on_epoch)
+        return _train(config, data, list(schedules), on_epoch)
 
 
 def _train(
     config: TrainConfig,
     data: TensorData,
-    schedule: Callable[[int], float],
-    on_epoch: Callable[[EpochRecord], None] | None,
-) -> TrainResult:
+    schedules: list[Callable[[int], float]],
+    on_epoch: Callable[[tuple[EpochRecord, ...]], None] | None,
+) -> tuple[TrainResult, ...]:
     num_train = len(data.train_labels)
+    count = len(schedules)
     generator = torch.Generator().manual_seed(config.seed)
-    model = _new_model(data.num_features, generator)
-    sgd = _SoftmaxSGD(model, data, config.batch_size)
+    initial = _new_model(data.num_features, generator)
 
-    records = []
+    # Every model starts from the same draw: copies of one Linear's weights.
+    weight = initial.weight.detach().expand(count, -1, -1).clone()
+    bias = initial.bias.detach().expand(count, -1).clone()
+    sgd = _SoftmaxSGD(weight, bias, data, config.batch_size)
+
+    history: list[tuple[EpochRecord, ...]] = []
     for epoch in range(1, config.epochs + 1):
         start = time.perf_counter()
-        lr = config.lr * _factor(schedule, epoch - 1)
+        lrs = [config.lr * _factor(schedule, epoch - 1) for schedule in schedules]
 
         order = torch.randperm(num_train, generator=generator)
-        train_loss = sgd.epoch(order, lr)
-        accuracy = _accuracy(model, data)
+        losses = sgd.epoch(order, lrs)
+        accuracies = _accuracies(weight, bias, data)
 
-        seconds = time.perf_counter() - start
-        record = EpochRecord(epoch, lr, train_loss, accuracy, seconds)
-        records.append(record)
+        seconds = (time.perf_counter() - start) / count
+        records = tuple(
+            EpochRecord(epoch, lr, loss, accuracy, seconds)
+            for lr, loss, accuracy in zip(lrs, losses, accuracies, strict=True)
+        )
+        history.append(records)
         if on_epoch is not None:
-            on_epoch(record)
-    return TrainResult(records=tuple(records), model=model)
+            on_epoch(records)
+
+    return tuple(
+        TrainResult(
+            records=tuple(records[index] for records in history),
+            model=_linear(weight[index], bias[index]),
+        )
+        for index in range(count)
+    )
 
 
 class _SoftmaxSGD:
-    """Plain SGD on a linear softmax classifier, gradient written out.
+    """Plain SGD on S linear softmax classifiers at once, gradient written out.
 
+    The S models' weights are one S x 10 x F tensor, seen here as an
+    (S * 10) x F matrix ``W``, so that one matrix product serves them all.
     For a batch of B images ``x`` (B x F) with labels ``y`` and logits
-    ``z = W x + b`` (computed as 10 x B, the faster layout for MKL at these
-    sizes), the mean cross-entropy has the gradient ``E x`` for ``W`` and
-    ``E`` summed over the batch for ``b``, where ``E = (softmax(z) -
-    onehot(y)) / B``. The step is ``W -= lr * E x`` and ``b -= lr * sum(E)``,
-    exactly what ``torch.optim.SGD(lr=lr)`` does with that gradient.
+    ``z = W x + b`` (computed as (S * 10) x B, the faster layout for MKL at
+    these sizes), each model's mean cross-entropy has the gradient ``E x``
+    for its weights and ``E`` summed over the batch for its bias, where
+    ``E = (softmax(z) - onehot(y)) / B``. The step is ``W -= lr * E x`` and
+    ``b -= lr * sum(E)`` with each model's own lr: what
+    ``torch.optim.SGD(lr=lr)`` does with that gradient.
 
     The images stay bytes until their batch comes up; the batch is copied
     to floats as 0..255 and the 1/255 scaling to [0, 1] is the ``alpha`` of
     the two matrix products (``W (x / 255)`` evaluated as ``(W x) / 255``:
     the same model on the same inputs, up to float rounding). All buffers
-    are allocated once, so a step allocates almost nothing.
+    and views are made once, so a step allocates almost nothing.
     """
 
     def __init__(
-        self, model: torch.nn.Linear, data: TensorData, batch_size: int
+        self,
+        weight: torch.Tensor,
+        bias: torch.Tensor,
+        data: TensorData,
+        batch_size: int,
     ) -> None:
         self.data = data
         self.batch_size = batch_size
+        self.count = count = len(weight)
         steps = len(data.train_labels) // batch_size  # drops a partial batch
 
-        # The parameters, updated in place outside autograd.
-        self.weight = model.weight.detach()
-        self.bias = model.bias.detach()
+        # Matrix views of the parameters, updated in place.
+        self.weight = weight.view(count * NUM_CLASSES, -1)
+        self.bias = bias.view(count * NUM_CLASSES)
 
         self.images = torch.empty_like(data.train_images)
-        self.labels = torch.empty(1, len(data.train_labels), dtype=torch.int64)
-        self.picked = torch.empty(1, steps * batch_size)
+        self.labels = torch.empty(1, 1, len(data.train_labels), dtype=torch.int64)
+        self.picked = torch.empty(count, 1, steps * batch_size)
         self.batch = torch.empty(batch_size, data.num_features)
         self.ones = torch.ones(batch_size)
-        self.minus_one = torch.full((1, batch_size), -1.0)
+        self.minus_one = torch.full((count, 1, batch_size), -1.0)
+        self.scale = torch.empty(count, 1, 1)
         self.steps = [
-            (self.images[i:j], self.labels[:, i:j], self.picked[:, i:j])
+            (
+                self.images[i:j],
+                self.labels[:, :, i:j].expand(count, 1, batch_size),
+                self.picked[:, :, i:j],
+            )
             for i, j in ((k * batch_size, (k + 1) * batch_size) for k in range(steps))
         ]
 
-    def epoch(self, order: torch.Tensor, lr: float) -> float:
-        """One pass over the images in ``order``; the mean training loss."""
+    def epoch(self, order: torch.Tensor, lrs: list[float]) -> list[float]:
+        """One pass over the images in ``order``; each model's mean loss."""
         torch.index_select(self.data.train_images, 0, order, out=self.images)
-        torch.index_select(self.data.train_labels, 0, order, out=self.labels[0])
+        torch.index_select(self.data.train_labels, 0, order, out=self.labels[0, 0])
 
-        weight, bias, x = self.weight, self.bias, self.batch
+        size, count = self.batch_size, self.count
+        shape = (count, NUM_CLASSES, size)
+        weight, bias, ones, x = self.weight, self.bias, self.ones, self.batch
         bias_column, x_t, minus_one = bias.view(-1, 1), x.t(), self.minus_one
-        size = self.batch_size
+        # Each model's lr and the gradient's 1 / B, in one multiplier.
+        scale = self.scale
+        scale.copy_(torch.tensor(lrs, dtype=torch.float64).view(count, 1, 1) / size)
+
         for pixels, labels, picked in self.steps:
             x.copy_(pixels)
 
             logits = torch.addmm(bias_column, weight, x_t, alpha=1 / 255)
-            log_probs = logits.log_softmax(0)
-            torch.gather(log_probs, 0, labels, out=picked)
+            log_probs = logits.view(shape).log_softmax(1)
+            torch.gather(log_probs, 1, labels, out=picked)
 
-            error = log_probs.exp_().scatter_add_(0, labels, minus_one)
-            weight.addmm_(error, x, alpha=-lr / (255 * size))
-            bias.addmv_(error, self.ones, alpha=-lr / size)
+            error = log_probs.exp_().scatter_add_(1, labels, minus_one)
+            error = error.mul_(scale).view(-1, size)
+            weight.addmm_(error, x, alpha=-1 / 255)
+            bias.addmv_(error, ones, alpha=-1)
 
         # picked holds log softmax(z)[y] of every image, before its step.
-        return -self.picked.mean().item()
+        return (-self.picked.mean((1, 2))).tolist()
 
 
 @contextlib.contextmanager
@@ -307,11 +393,27 @@ def _new_model(num_features: int, generator: torch.Generator) -> torch.nn.Linear
     return model
 
 
-def _accuracy(model: torch.nn.Linear, data: TensorData) -> float:
+def _linear(weight: torch.Tensor, bias: torch.Tensor) -> torch.nn.Linear:
+    """A ``Linear`` layer holding copies of ``weight`` and ``bias``."""
+    out_features, in_features = weight.shape
+    model = torch.nn.utils.skip_init(torch.nn.Linear, in_features, out_features)
     with torch.no_grad():
-        logits = torch.addmm(model.bias.view(-1, 1), model.weight, data.test_images.t())
-        correct = (logits.argmax(0) == data.test_labels).sum().item()
-    return correct / len(data.test_labels)
+        model.weight.copy_(weight)
+        model.bias.copy_(bias)
+    return model
+
+
+def _accuracies(
+    weight: torch.Tensor, bias: torch.Tensor, data: TensorData
+) -> list[float]:
+    """Each model's fraction of test images classified correctly."""
+    count = len(weight)
+    logits = torch.addmm(
+        bias.view(-1, 1), weight.view(count * NUM_CLASSES, -1), data.test_images.t()
+    )
+    predicted = logits.view(count, NUM_CLASSES, -1).argmax(1)
+    correct = (predicted == data.test_labels).sum(1)
+    return (correct.double() / len(data.test_labels)).tolist()
 
 
 def _factor(schedule: Callable[[int], float], index: int) -> float:
