@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 
 import numpy as np
@@ -185,3 +186,21 @@ def test_bad_input_is_one_line_naming_the_option(capsys, argv, fragments):
     assert err.count("\n") == 1, err
     for fragment in fragments:
         assert fragment in err
+
+
+def test_a_failed_write_is_one_line_and_leaves_nothing(capsys, tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    target = tmp_path / "curve.png"
+
+    code, out, err = lrlab(capsys, "--steps", "20", "-o", str(target))
+
+    assert code == 2
+    assert "suggested lr" in out
+    assert err == (
+        f"lrlab find-lr: error: argument -o/--output: cannot write "
+        f"{str(target)!r}: Permission denied\n"
+    )
+    assert os.listdir(tmp_path) == []

@@ -14,17 +14,21 @@ import importlib
 import math
 import os
 import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = [
     "COMMANDS",
     "CommandError",
     "fail",
+    "output_format",
     "output_path",
     "positive_float",
     "positive_int",
     "register_all",
     "seed",
+    "writing",
 ]
 
 COMMANDS = ("plot", "find_lr")
@@ -125,6 +129,36 @@ def output_path(text: str, option: str = "-o/--output") -> Path:
             f"argument {option}: folder {str(folder)!r} is not writable, got {text!r}"
         )
     return path
+
+
+def output_format(
+    text: str, extensions: Sequence[str], option: str = "-o/--output"
+) -> str:
+    """The format an output file's extension names, lowercase, without the dot.
+
+    Raises:
+        CommandError: when the file cannot be created (see
+            :func:`output_path`) or its extension is not in ``extensions``.
+    """
+    extension = output_path(text, option).suffix.lower().lstrip(".")
+    if extension not in extensions:
+        raise CommandError(
+            f"argument {option}: file must end in "
+            f"{', '.join('.' + e for e in extensions)}, got {text!r}"
+        )
+    return extension
+
+
+@contextmanager
+def writing(text: str, option: str = "-o/--output") -> Iterator[None]:
+    """Turn an ``OSError`` while writing ``text`` into a :class:`CommandError`."""
+    try:
+        yield
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise CommandError(
+            f"argument {option}: cannot write {text!r}: {reason}"
+        ) from None
 
 
 def _writable(folder: Path) -> bool:

@@ -22,10 +22,11 @@ from lrlab import find_lr, plotting
 from lrlab.commands import (
     CommandError,
     fail,
-    output_path,
+    output_format,
     positive_float,
     positive_int,
     seed,
+    writing,
 )
 
 if TYPE_CHECKING:
@@ -135,13 +136,8 @@ def _run(args: argparse.Namespace) -> int:
     print(_report(args, result))
     if args.output is not None and len(result.lrs) >= 2:
         figure = plotting.lr_finder_figure(result)
-        try:
+        with writing(args.output):
             plotting.save_figure(figure, args.output)
-        except OSError as error:
-            reason = error.strerror or str(error)
-            raise CommandError(
-                f"argument -o/--output: cannot write {args.output!r}: {reason}"
-            ) from None
         print(f"wrote {args.output}")
     return 0
 
@@ -156,13 +152,7 @@ def _check(args: argparse.Namespace) -> None:
     if args.steps < 2:
         raise CommandError(f"argument --steps: must be at least 2, got {args.steps}")
     if args.output is not None:
-        extension = output_path(args.output).suffix.lower().lstrip(".")
-        if extension not in plotting.IMAGE_FORMATS:
-            raise CommandError(
-                f"argument -o/--output: file must end in "
-                f"{', '.join('.' + f for f in plotting.IMAGE_FORMATS)}, "
-                f"got {args.output!r}"
-            )
+        output_format(args.output, plotting.IMAGE_FORMATS)
 
 
 class MnistBatches:

@@ -27,9 +27,10 @@ from lrlab import plotting
 from lrlab.commands import (
     CommandError,
     fail,
-    output_path,
+    output_format,
     positive_float,
     positive_int,
+    writing,
 )
 from lrlab.spec import SpecError, parse_schedule
 
@@ -113,8 +114,10 @@ def _run(args: argparse.Namespace) -> int:
         text = _values_text(kind, curves, args.lr, args.steps_per_epoch)
         if args.output is None:
             sys.stdout.write(text)
-        else:
-            _write(args.output, text.encode())
+            return 0
+        with writing(args.output):
+            plotting.write_atomically(args.output, text.encode())
+        print(f"wrote {args.output}")
         return 0
 
     if kind == "text":
@@ -127,10 +130,8 @@ def _run(args: argparse.Namespace) -> int:
     figure = plotting.schedule_figure(
         curves, base_lr=args.lr, log=args.log, steps_per_epoch=args.steps_per_epoch
     )
-    try:
+    with writing(args.output):
         plotting.save_figure(figure, args.output)
-    except OSError as error:
-        raise CommandError(_write_failure(args.output, error)) from None
     print(f"wrote {args.output}")
     return 0
 
@@ -165,14 +166,7 @@ def _output_kind(value_format: str | None, output: str | None) -> str:
     if output is None:
         return value_format or "text"
 
-    path = output_path(output)
-    extension = path.suffix.lower().lstrip(".")
-    known = (*plotting.IMAGE_FORMATS, *VALUE_FORMATS)
-    if extension not in known:
-        raise CommandError(
-            f"argument -o/--output: file must end in "
-            f"{', '.join('.' + k for k in known)}, got {output!r}"
-        )
+    extension = output_format(output, (*plotting.IMAGE_FORMATS, *VALUE_FORMATS))
     if value_format is not None and extension != value_format:
         raise CommandError(
             f"argument -o/--output: --format {value_format} needs a "
@@ -215,16 +209,3 @@ def _values_text(
         row.extend(repr(float(values[step])) for values in curves.values())
         writer.writerow(row)
     return buffer.getvalue()
-
-
-def _write(output: str, data: bytes) -> None:
-    try:
-        plotting.write_atomically(output, data)
-    except OSError as error:
-        raise CommandError(_write_failure(output, error)) from None
-    print(f"wrote {output}")
-
-
-def _write_failure(output: str, error: OSError) -> str:
-    reason = error.strerror or str(error)
-    return f"argument -o/--output: cannot write {output!r}: {reason}"
