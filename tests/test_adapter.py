@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 from torch import nn
 
-from lrlab.lr_scheduler import ScheduleAdapter
+from lrlab.lr_scheduler import (
+    ChainedScheduler,
+    LinearLR,
+    ReduceLROnPlateau,
+    ScheduleAdapter,
+    SequentialLR,
+)
 from lrlab.schedules import Constant, Exponential, Step
 
 
@@ -185,3 +193,44 @@ def test_momentum_schedule_needs_an_optimizer_with_momentum():
 def test_optimizer_must_be_a_torch_optimizer():
     with pytest.raises(TypeError, match=r"optimizer must be a torch\.optim\.Optimizer"):
         ScheduleAdapter([], Constant())
+
+
+def test_adapter_composes_with_a_plateau_in_a_chain():
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    adapter = ScheduleAdapter(optimizer, Exponential(gamma=0.9))
+    plateau = ReduceLROnPlateau(optimizer, factor=0.5, patience=0)
+    chain = ChainedScheduler([adapter, plateau])
+
+    lrs = []
+    for metric in [1.0, 1.0, 0.5, 0.6]:
+        optimizer.step()
+        chain.step(metric)
+        lrs.append(optimizer.param_groups[0]["lr"])
+
+    assert lrs == pytest.approx([0.9, 0.405, 0.3645, 0.164025], rel=1e-12)
+
+
+def test_adapter_runs_inside_a_sequence_from_its_own_step_0():
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    warmup = LinearLR(optimizer, start_factor=0.5, total_iters=2)
+    adapter = ScheduleAdapter(optimizer, Exponential(gamma=0.5))
+    sequence = SequentialLR(optimizer, [warmup, adapter], milestones=[2])
+
+    lrs = [optimizer.param_groups[0]["lr"]]
+    for _ in range(4):
+        optimizer.step()
+        sequence.step()
+        lrs.append(optimizer.param_groups[0]["lr"])
+
+    assert lrs == [0.5, 0.75, 1.0, 0.5, 0.25]
+
+
+def test_a_deep_copy_drives_its_own_optimizer():
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    adapter = ScheduleAdapter(optimizer, Exponential(gamma=0.5))
+    twin = copy.deepcopy(adapter)
+
+    twin.step()
+
+    assert twin.optimizer.param_groups[0]["lr"] == 0.5
+    assert optimizer.param_groups[0]["lr"] == 1.0

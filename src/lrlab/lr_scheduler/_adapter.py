@@ -172,6 +172,9 @@ class ScheduleAdapter(_base.BaseScheduler):
             ):
                 _set_current(group, key, base * factor)
 
+    def _advance(self, step: int, metrics: Any = None) -> None:
+        self._step = step
+
     def step(self) -> None:
         """Count one more optimizer step and write the new values."""
         self._step += 1

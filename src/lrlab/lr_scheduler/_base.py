@@ -47,6 +47,8 @@ def adopt(container: BaseScheduler, children: list[BaseScheduler]) -> None:
 
     The container takes the place of its earliest attached child.
     """
+    for child in children:
+        child._container = container
     optimizer = container.optimizer
     top = _live(optimizer)
     ids = {id(child) for child in children}
@@ -88,6 +90,7 @@ class BaseScheduler(LRScheduler):
     optimizer: Optimizer
     base_lrs: list[float]
     _last_lr: list[Any]
+    _container: BaseScheduler | None = None
 
     def _apply(self, lrs: list[float] | None) -> list[float]:
         """The lrs after this scheduler, given those before it (or None)."""
@@ -96,7 +99,17 @@ class BaseScheduler(LRScheduler):
     def _write_extras(self) -> None:
         """Write scheduled values other than the lr (momentum...)."""
 
+    def _advance(self, step: int, metrics: Any = None) -> None:
+        """Go to ``step``; called by a container that owns this scheduler."""
+        raise NotImplementedError
+
     def _write(self) -> None:
+        top = self
+        while top._container is not None:
+            top = top._container
+        if not any(s is top for s in _live(self.optimizer)):
+            # A copy (deepcopy, pickle) has a new optimizer: attach to it.
+            attach(top)
         refresh(self.optimizer)
         self._last_lr = _groups.values(self.optimizer, "lr")
 
