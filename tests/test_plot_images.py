@@ -133,3 +133,29 @@ def test_an_unknown_image_extension_is_refused(tmp_path):
         ValueError, match=r"end in one of .png, .svg, .pdf, got '.*lrs.gif'"
     ):
         plotting.save_figure(figure, tmp_path / "lrs.gif")
+
+
+def finder_result(losses):
+    from lrlab.find_lr import LRFinderResult
+
+    return LRFinderResult(
+        lrs=tuple(np.geomspace(1e-3, 1.0, len(losses)).tolist()),
+        losses=tuple(losses),
+        smoothed_losses=tuple(losses),
+        diverged=False,
+        num_steps=len(losses),
+    )
+
+
+def test_a_flat_range_test_draws_without_warnings(tmp_path, recwarn):
+    figure = plotting.lr_finder_figure(finder_result([1.0] * 5))
+    plotting.save_figure(figure, tmp_path / "flat.png")
+
+    assert [str(w.message) for w in recwarn] == []
+    image = imread(tmp_path / "flat.png")
+    assert pixels_near(image, COLOURS[0]) > 200
+
+
+def test_a_range_test_of_one_step_cannot_be_drawn():
+    with pytest.raises(ValueError, match="from 1 recorded step"):
+        plotting.lr_finder_figure(finder_result([1.0]))

@@ -163,7 +163,16 @@ def schedule_figure(
 
 
 def lr_finder_figure(result: LRFinderResult) -> Figure:
-    """Draw a range test: loss against lr (log axis), suggestions marked."""
+    """Draw a range test: loss against lr (log axis), suggestions marked.
+
+    The lr axis is logarithmic whatever the test's mode. The loss axis
+    runs from the lowest loss to a little above the first one, so a loss
+    that shoots up at the end leaves the picture instead of flattening it.
+
+    Raises:
+        ValueError: when the test recorded fewer than 2 steps (there is no
+            suggestion to mark).
+    """
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(8, 5), layout="constrained")
@@ -206,7 +215,8 @@ def lr_finder_figure(result: LRFinderResult) -> Figure:
     # The raw loss can shoot up at the end; keep the interesting part in view.
     low = min(result.losses)
     high = max(result.smoothed_losses[0], result.losses[0])
-    axes.set_ylim(low - 0.05 * (high - low), high + 0.3 * (high - low))
+    if high > low:
+        axes.set_ylim(low - 0.05 * (high - low), high + 0.3 * (high - low))
 
     return figure
 
