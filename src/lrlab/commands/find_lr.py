@@ -59,12 +59,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--start-lr",
         type=positive_float,
+        metavar="LR",
         default=_DEFAULTS["start_lr"],
         help=f"first lr (default {_DEFAULTS['start_lr']:g})",
     )
     parser.add_argument(
         "--end-lr",
         type=positive_float,
+        metavar="LR",
         default=_DEFAULTS["end_lr"],
         help=f"last lr (default {_DEFAULTS['end_lr']:g})",
     )
