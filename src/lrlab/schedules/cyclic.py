@@ -44,7 +44,9 @@ class CosineRestarts(Schedule):
 
     The schedule never ends: it restarts forever. With a non-integer
     ``period_mult`` the periods have fractional lengths and a restart can
-    fall between two integer steps; the formula is the same.
+    fall between two integer steps; the formula is the same, with
+    ``S_i = period_steps * (period_mult ** i - 1) / (period_mult - 1)``
+    computed in float64 exactly as Python computes it.
 
     Args:
         period_steps: length of the first period, a positive integer.
@@ -83,7 +85,7 @@ class CosineRestarts(Schedule):
         mult = self.period_mult
         if mult == 1:
             return self.period_steps * i
-        return self.period_steps * (mult**i - 1) / (mult - 1)
+        return self.period_steps * (power(mult, i) - 1) / (mult - 1)
 
     def _values(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
         first, mult = self.period_steps, self.period_mult
@@ -95,7 +97,7 @@ class CosineRestarts(Schedule):
             i = np.where(t < self._start(i), i - 1, i)
             i = np.where(t >= self._start(i + 1), i + 1, i)
 
-        done = (t - self._start(i)) / (first * mult**i)
+        done = (t - self._start(i)) / (first * power(mult, i))
         peak = power(self.gamma, i)
         return (
             self.min_factor + (peak - self.min_factor) * (1 + np.cos(np.pi * done)) / 2
