@@ -237,3 +237,22 @@ def test_a_failed_write_is_an_error_and_leaves_nothing(
 
     assert_one_line_error(*result, "-o", name, "Permission denied")
     assert os.listdir(tmp_path) == []
+
+
+def test_registering_plot_and_find_lr_imports_neither_torch_nor_matplotlib():
+    import subprocess
+    import sys
+
+    code = (
+        "import argparse, sys\n"
+        "from lrlab.commands import find_lr, plot\n"
+        "subparsers = argparse.ArgumentParser().add_subparsers()\n"
+        "plot.register(subparsers)\n"
+        "find_lr.register(subparsers)\n"
+        "print(sorted(m for m in ('torch', 'matplotlib') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+
+    assert result.stdout == "[]\n"

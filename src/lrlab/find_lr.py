@@ -28,10 +28,14 @@ import numbers
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
+
+# torch is imported where it is used, so that the command line can read
+# this module's defaults without paying for torch.
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["LRFinderResult", "lr_range_test", "range_test_lrs"]
 
@@ -264,6 +268,8 @@ def _restored(
     ``state_dict()`` hands out the live tensors (momentum buffers are
     updated in place), so the snapshots are deep copies.
     """
+    import torch
+
     model_state = copy.deepcopy(model.state_dict())
     optimizer_state = copy.deepcopy(optimizer.state_dict())
     grads = [None if p.grad is None else p.grad.clone() for p in model.parameters()]
@@ -294,6 +300,8 @@ def _device_of(model: torch.nn.Module) -> torch.device | None:
 
 
 def _to_device(batch: Any, device: torch.device | None) -> tuple[Any, Any]:
+    import torch
+
     try:
         inputs, targets = batch
     except (TypeError, ValueError):
