@@ -31,7 +31,7 @@ __all__ = [
     "writing",
 ]
 
-COMMANDS = ("plot", "find_lr")
+COMMANDS = ("plot", "find_lr", "compare")
 
 USAGE_ERROR = 2
 

@@ -1,0 +1,283 @@
+"""``lrlab compare``: train the MNIST lesson under several schedules at once.
+
+    lrlab compare "exponential(gamma=0.8)" "step(step_size=5, gamma=0.5)" \\
+        "cosine(total_steps=15)" --epochs 15 --out runs/cmp1
+
+Each schedule trains the same model from the same initial weights through
+the same batches; they train together as one batched model. Prints a
+table (final and best test accuracy, final training loss, time) and
+writes metrics, a summary, plots and ``report.html`` into ``--out``.
+Settings can come from a TOML file (``--config``, see
+:mod:`lrlab.config`); options given on the command line override it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from lrlab.commands import CommandError, fail, positive_int
+from lrlab.commands._progress import epoch_bar
+from lrlab.config import CompareConfig, ConfigError, canonical_spec, read_config
+from lrlab.training import EpochRecord, TrainConfig
+
+__all__ = ["format_table", "register", "run"]
+
+PROG = "lrlab compare"
+_DEFAULTS = TrainConfig()
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``compare`` subcommand to ``subparsers``."""
+    parser = subparsers.add_parser(
+        "compare",
+        help="train the MNIST lesson under several schedules and compare them",
+        description=(
+            "Train Linear(784, 10) on MNIST under each schedule, from the same "
+            "initial weights through the same batches, so that the schedule "
+            "is the only difference. Prints a table and writes metrics, plots "
+            "and report.html into --out."
+        ),
+    )
+    parser.add_argument(
+        "specs",
+        nargs="*",
+        metavar="SPEC",
+        help=(
+            "a schedule, stepped once per epoch, as a spec string such as "
+            "'cosine(total_steps=15)'; these replace the schedules of --config"
+        ),
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help=(
+            "read settings and schedules from a TOML file; options given here "
+            "override it (see docs/compare.md)"
+        ),
+    )
+    parser.add_argument(
+        "--epochs",
+        type=positive_int,
+        help=f"passes over the training set (default: {_DEFAULTS.epochs})",
+    )
+    parser.add_argument(
+        "--lr",
+        type=_lr,
+        help=f"base learning rate, > 0 (default: {_DEFAULTS.lr:g})",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=positive_int,
+        help=f"images per SGD step (default: {_DEFAULTS.batch_size})",
+    )
+    parser.add_argument(
+        "--seed",
+        type=_seed,
+        help=(
+            "seeds the initial weights and the shuffling, shared by all "
+            f"schedules (default: {_DEFAULTS.seed})"
+        ),
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=_directory,
+        metavar="DIR",
+        help=(
+            "read the four MNIST IDX files (raw or .gz) from DIR "
+            "(default: the copy bundled with lrlab)"
+        ),
+    )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help=(
+            "output folder, created if missing "
+            "(default: runs/compare-YYYYMMDD-HHMMSS, the current time)"
+        ),
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a previous run in --out (only once the new one is complete)",
+    )
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print only the table and the report's path, no progress bar",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Carry out ``lrlab compare``; returns the exit code."""
+    try:
+        return _run(args)
+    except CommandError as error:
+        return fail(PROG, error)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from lrlab.compare import (
+        OutputFolderError,
+        check_output_folder,
+        run_comparison,
+        write_comparison,
+    )
+
+    settings = _file_settings(args.config)
+    config = _config(args, settings)
+    out = Path(args.out or settings.get("out") or _default_out())
+    try:
+        check_output_folder(out, overwrite=args.overwrite)
+    except OutputFolderError as error:
+        raise CommandError(f"argument --out: {error}") from None
+    data = _load(config.data_dir, given="data_dir" in settings or args.data_dir)
+
+    if config.batch_size > len(data.train):
+        raise CommandError(
+            f"argument --batch-size: must be at most the number of training "
+            f"images ({len(data.train)}), got {config.batch_size}"
+        )
+
+    if not args.quiet:
+        print(_header(config, data))
+    with epoch_bar(config.epochs, description="compare", enabled=not args.quiet) as bar:
+
+        def on_epoch(records: tuple[EpochRecord, ...]) -> None:
+            best = max(record.test_accuracy for record in records)
+            bar.set_postfix_str(f"best test accuracy {best:.4f}", refresh=False)
+            bar.update(1)
+
+        comparison = run_comparison(config, data, on_epoch=on_epoch)
+
+    print(format_table(comparison))
+    try:
+        files = write_comparison(comparison, out, overwrite=args.overwrite)
+    except OutputFolderError as error:
+        raise CommandError(f"argument --out: {error}") from None
+    except OSError as error:
+        reason = error.strerror or str(error)
+        message = f"argument --out: cannot write {str(out)!r}: {reason}"
+        raise CommandError(message) from None
+    print(f"wrote {files[-1]}")
+    return 0
+
+
+def format_table(comparison: Any) -> str:
+    """The side-by-side table that ``lrlab compare`` prints."""
+    width = max(len("schedule"), *(len(r.spec) for r in comparison.results))
+    lines = [
+        f"{'schedule':<{width}}  {'final acc':>9}  {'best acc (epoch)':>16}  "
+        f"{'final loss':>10}  {'time s':>6}"
+    ]
+    for result in comparison.results:
+        best = f"{result.best_test_accuracy:.4f} ({result.best_epoch})"
+        lines.append(
+            f"{result.spec:<{width}}  {result.final_test_accuracy:>9.4f}  "
+            f"{best:>16}  {result.final_train_loss:>10.4f}  {result.seconds:>6.1f}"
+        )
+    count = len(comparison.results)
+    lines.append(
+        f"{count} schedule{'s' if count > 1 else ''} trained together in "
+        f"{comparison.seconds:.1f} s; time s is each one's share"
+    )
+    return "\n".join(lines)
+
+
+def _file_settings(path: str | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        return read_config(path)
+    except ConfigError as error:
+        raise CommandError(f"argument --config: {error}") from None
+
+
+def _config(args: argparse.Namespace, settings: dict[str, Any]) -> CompareConfig:
+    """The file's settings with the command line's options on top."""
+    if args.specs:
+        try:
+            schedules = tuple(canonical_spec(text, "SPEC") for text in args.specs)
+        except ConfigError as error:
+            raise CommandError(f"argument {error}") from None
+        option = "SPEC"
+    else:
+        schedules = settings.get("schedules", ())
+        option = "--config"
+    if not schedules:
+        raise CommandError(
+            "argument SPEC: give at least one schedule (or schedules in "
+            "--config), got none"
+        )
+
+    values = {
+        key: settings[key]
+        for key in ("epochs", "lr", "batch_size", "seed", "data_dir", "title")
+        if key in settings
+    }
+    for key in ("epochs", "lr", "batch_size", "seed", "data_dir"):
+        value = getattr(args, key)
+        if value is not None:
+            values[key] = str(value.resolve()) if key == "data_dir" else value
+    try:
+        return CompareConfig(schedules=schedules, **values)
+    except ConfigError as error:
+        raise CommandError(f"argument {option}: {error}") from None
+
+
+def _header(config: CompareConfig, data: Any) -> str:
+    source = config.data_dir or "bundled MNIST"
+    features = data.train.images[0].size
+    count = len(config.schedules)
+    return (
+        f"{source}: {len(data.train)} training, {len(data.test)} test images; "
+        f"Linear({features}, 10), SGD, cross-entropy\n"
+        f"{count} schedule{'s' if count > 1 else ''}, lr {config.lr:g}, "
+        f"{config.epochs} epochs, batch {config.batch_size}, seed {config.seed}"
+    )
+
+
+def _load(data_dir: str | None, *, given: object) -> Any:
+    from lrlab.data import DataError, load_mnist
+
+    try:
+        return load_mnist(data_dir)
+    except DataError as error:
+        where = "argument --data-dir" if given else "bundled data"
+        raise CommandError(f"{where}: {error}") from None
+
+
+def _default_out() -> str:
+    return f"runs/compare-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+# --- argparse types: each raises ArgumentTypeError with the value received.
+
+
+def _lr(text: str) -> float:
+    try:
+        return TrainConfig(lr=float(text)).lr
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number, got {text!r}"
+        ) from None
+
+
+def _seed(text: str) -> int:
+    try:
+        return TrainConfig(seed=int(text)).seed
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer from 0 to 2**63 - 1, got {text!r}"
+        ) from None
+
+
+def _directory(text: str) -> Path:
+    path = Path(text)
+    if not path.is_dir():
+        problem = "is not a directory" if path.exists() else "does not exist"
+        raise argparse.ArgumentTypeError(f"directory {problem}, got {text!r}")
+    return path
