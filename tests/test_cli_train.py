@@ -288,6 +288,10 @@ def test_top_level_help_lists_train(capsys):
             "argument --data-dir: directory does not exist, got 'no/such/folder'",
         ),
         (
+            ["--data-dir", __file__],
+            f"argument --data-dir: not a directory, got {__file__!r}",
+        ),
+        (
             ["--metrics", "run.txt"],
             "argument --metrics: metrics file must end in .jsonl or .csv, "
             "got 'run.txt'",

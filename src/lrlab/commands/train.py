@@ -233,6 +233,6 @@ def _shown(text: str, kind: type) -> str:
 def _directory(text: str) -> Path:
     path = Path(text)
     if not path.is_dir():
-        problem = "is not a directory" if path.exists() else "does not exist"
-        raise argparse.ArgumentTypeError(f"directory {problem}, got {text!r}")
+        problem = "not a directory" if path.exists() else "directory does not exist"
+        raise argparse.ArgumentTypeError(f"{problem}, got {text!r}")
     return path
