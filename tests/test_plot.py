@@ -178,6 +178,8 @@ def assert_one_line_error(code, out, err, *fragments):
         (["step(step_size=0)"], ["SPEC", "step(step_size=0)", "got 0"]),
         (["constant", "constant"], ["SPEC", "'constant' is given twice"]),
         (["constant", "--steps", "0"], ["--steps", "0"]),
+        (["constant(0)", "--log"], ["--log", "every lr is 0"]),
+        (["constant(0)", "--log", "-o", "zero.png"], ["--log", "every lr is 0"]),
         (["constant", "--steps", "ten"], ["--steps", "ten"]),
         (["constant", "--steps", "10000001"], ["--steps", "10,000,001"]),
         (["constant", "--lr", "-0.1"], ["--lr", "-0.1"]),

@@ -105,11 +105,12 @@ def test_a_short_run_gets_whole_columns_per_step():
     assert rows == ["      **", "    **", "  **", "**"]
 
 
-def test_a_flat_curve_sits_on_the_middle_row():
+def test_a_flat_curve_sits_on_the_middle_row_with_one_label():
     chart = plotting.text_chart({"flat": [0.1] * 5}, height=5)
 
     rows = chart.splitlines()[:5]
     assert [("*" in row) for row in rows] == [False, False, True, False, False]
+    assert [row.split("|")[0].strip() for row in rows] == ["", "", "0.1", "", ""]
 
 
 def test_cells_that_curves_share_are_marked():

@@ -287,13 +287,16 @@ def text_chart(
             cell = grid[row][column]
             grid[row][column] = marker if cell in (" ", marker) else _SHARED
 
-    def row_value(row: int) -> float:
-        value = high - (high - low) * row / (height - 1) if high > low else high
-        return 10**value if log else value
-
-    labelled = {0: row_value(0), height - 1: row_value(height - 1)}
-    if height >= 5:
-        labelled[(height - 1) // 2] = row_value((height - 1) // 2)
+    # Label the top, middle and bottom rows; a flat chart only its one level.
+    middle = (height - 1) // 2
+    if high > low:
+        labelled_rows = [0, middle, height - 1] if height >= 5 else [0, height - 1]
+    else:
+        labelled_rows = [middle] if drawable.any() else []
+    labelled = {}
+    for row in labelled_rows:
+        value = high - (high - low) * row / (height - 1)
+        labelled[row] = 10**value if log else value
     lines = [
         (
             f"{_number(labelled[r]) if r in labelled else '':>13} |" + "".join(cells)

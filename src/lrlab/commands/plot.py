@@ -109,6 +109,8 @@ def _run(args: argparse.Namespace) -> int:
         )
     kind = _output_kind(args.format, args.output)
     curves = schedule_table(args.specs, args.steps, args.lr)
+    if args.log and kind not in VALUE_FORMATS:
+        _check_some_positive(curves)
 
     if kind in VALUE_FORMATS:
         text = _values_text(kind, curves, args.lr, args.steps_per_epoch)
@@ -159,6 +161,14 @@ def schedule_table(
             raise CommandError(f"argument SPEC {text!r}: {error}") from None
         curves[text] = base_lr * schedule(t)
     return curves
+
+
+def _check_some_positive(curves: dict[str, np.ndarray]) -> None:
+    """A log axis needs at least one lr above zero to show."""
+    if not any((values > 0).any() for values in curves.values()):
+        raise CommandError(
+            "argument --log: every lr is 0, and a log axis cannot show 0; drop --log"
+        )
 
 
 def _output_kind(value_format: str | None, output: str | None) -> str:
