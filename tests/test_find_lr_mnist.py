@@ -204,3 +204,21 @@ def test_a_failed_write_is_one_line_and_leaves_nothing(capsys, tmp_path, monkeyp
         f"{str(target)!r}: Permission denied\n"
     )
     assert os.listdir(tmp_path) == []
+
+
+def test_damaged_bundled_data_is_one_line(capsys, monkeypatch):
+    from lrlab.commands import find_lr as command
+    from lrlab.data import DataError
+
+    def damaged():
+        raise DataError("train-images-idx3-ubyte.gz: truncated gzip data")
+
+    monkeypatch.setattr(command, "mnist_tensors", damaged)
+
+    code, out, err = lrlab(capsys)
+
+    assert (code, out) == (2, "")
+    assert err == (
+        "lrlab find-lr: error: bundled data: "
+        "train-images-idx3-ubyte.gz: truncated gzip data\n"
+    )

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import functools
 import inspect
-import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -117,8 +116,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         data = mnist_tensors()
     except DataError as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 1
+        # As lrlab train reports it: a damaged install, one line.
+        raise CommandError(f"bundled data: {error}") from None
     torch.manual_seed(args.seed)
     model = nn.Linear(data.num_features, 10)
     optimizer = torch.optim.SGD(model.parameters(), lr=args.start_lr)
