@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 
 import pytest
 import torch
@@ -104,6 +105,7 @@ def test_adam_momentum_schedule_moves_beta1_only():
     schedule = Exponential(gamma=0.5)
     adapter = ScheduleAdapter(optimizer, Constant(), momentum=schedule)
 
+    optimizer.step()
     adapter.step()
 
     assert optimizer.param_groups[0]["betas"] == (0.45, 0.99)
@@ -228,9 +230,24 @@ def test_adapter_runs_inside_a_sequence_from_its_own_step_0():
 def test_a_deep_copy_drives_its_own_optimizer():
     optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
     adapter = ScheduleAdapter(optimizer, Exponential(gamma=0.5))
+    optimizer.step()
+    adapter.step()
     twin = copy.deepcopy(adapter)
 
+    twin.optimizer.step()
     twin.step()
 
-    assert twin.optimizer.param_groups[0]["lr"] == 0.5
-    assert optimizer.param_groups[0]["lr"] == 1.0
+    assert twin.optimizer.param_groups[0]["lr"] == 0.25
+    assert optimizer.param_groups[0]["lr"] == 0.5
+
+
+def test_stepping_before_the_optimizer_warns_once():
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    adapter = ScheduleAdapter(optimizer, Exponential(gamma=0.5))
+
+    with pytest.warns(UserWarning, match=r"called before optimizer\.step\(\)"):
+        adapter.step()
+    optimizer.step()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        adapter.step()

@@ -350,6 +350,7 @@ def test_a_plateau_in_a_sequence_needs_the_metric_once_active():
         [ls.ConstantLR(optimizer, total_iters=1), ls.ReduceLROnPlateau(optimizer)],
         milestones=[1],
     )
+    optimizer.step()
     sequence.step()
 
     with pytest.raises(TypeError, match="ReduceLROnPlateau needs the metric"):
@@ -359,6 +360,7 @@ def test_a_plateau_in_a_sequence_needs_the_metric_once_active():
 def test_param_groups_added_after_construction():
     optimizer = _optimizer()
     scheduler = ls.StepLR(optimizer, 2)
+    optimizer.step()
     optimizer.add_param_group({"params": [torch.zeros(1, requires_grad=True)]})
 
     with pytest.raises(ValueError, match="optimizer has 2 param groups but the"):

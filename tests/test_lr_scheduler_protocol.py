@@ -102,6 +102,7 @@ def test_tensor_lr_is_filled_in_place(name):
 def test_step_with_epoch_is_deprecated_and_jumps():
     optimizer = _optimizer(lr=1.0)
     scheduler = ls.StepLR(optimizer, step_size=2, gamma=0.5)
+    optimizer.step()
 
     with pytest.warns(UserWarning, match="step\\(epoch\\) is deprecated"):
         scheduler.step(6)
@@ -188,6 +189,7 @@ def test_cosine_warm_restarts_takes_fractional_epochs():
 
     scheduler.step(1.5)
     assert _lrs(optimizer) == pytest.approx([(1 + math.cos(math.pi * 1.5 / 4)) / 2])
+    optimizer.step()
     scheduler.step()
     assert _lrs(optimizer) == pytest.approx([(1 + math.cos(math.pi * 2.5 / 4)) / 2])
     assert scheduler.last_epoch == 2
@@ -228,3 +230,12 @@ def test_multiplicative_product_is_recomputed_on_jumps():
 
     assert _lrs(optimizer) == [0.0625]
     assert calls == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("name", list(BUILDS))
+def test_stepping_before_the_optimizer_warns_like_torch(name):
+    optimizer = _optimizer()
+    scheduler = BUILDS[name](optimizer)
+
+    with pytest.warns(UserWarning, match=r"called before optimizer\.step\(\)"):
+        scheduler.step()

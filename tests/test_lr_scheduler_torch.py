@@ -209,6 +209,7 @@ def test_cosine_annealing_warm_restarts_fractional_epochs(lrs, t_0, t_mult, epoc
         )
         rows = []
         for epoch in epochs:
+            optimizer.step()
             scheduler.step(epoch)
             rows.append([float(g["lr"]) for g in optimizer.param_groups])
             scheduler.step()

@@ -177,6 +177,7 @@ class ScheduleAdapter(_base.BaseScheduler):
 
     def step(self) -> None:
         """Count one more optimizer step and write the new values."""
+        self._check_order()
         self._step += 1
         self._write()
 

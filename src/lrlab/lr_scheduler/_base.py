@@ -13,6 +13,7 @@ scratch, so no error accumulates and a resume is exact.
 
 from __future__ import annotations
 
+import warnings
 import weakref
 from typing import Any
 
@@ -37,9 +38,21 @@ def _live(optimizer: Optimizer) -> list[BaseScheduler]:
     return [s for s in alive if s is not None]
 
 
+_HOOKED: weakref.WeakSet[Optimizer] = weakref.WeakSet()
+_STEPPED: weakref.WeakSet[Optimizer] = weakref.WeakSet()
+
+
+def _mark_stepped(optimizer: Optimizer, args: Any, kwargs: Any) -> None:
+    _STEPPED.add(optimizer)
+
+
 def attach(scheduler: BaseScheduler) -> None:
     """Make ``scheduler`` one of the maps composed on its optimizer."""
-    _ATTACHED.setdefault(scheduler.optimizer, []).append(weakref.ref(scheduler))
+    optimizer = scheduler.optimizer
+    if optimizer not in _HOOKED:
+        optimizer.register_step_post_hook(_mark_stepped)
+        _HOOKED.add(optimizer)
+    _ATTACHED.setdefault(optimizer, []).append(weakref.ref(scheduler))
 
 
 def adopt(container: BaseScheduler, children: list[BaseScheduler]) -> None:
@@ -91,6 +104,7 @@ class BaseScheduler(LRScheduler):
     base_lrs: list[float]
     _last_lr: list[Any]
     _container: BaseScheduler | None = None
+    _checked_order: bool = False
 
     def _apply(self, lrs: list[float] | None) -> list[float]:
         """The lrs after this scheduler, given those before it (or None)."""
@@ -102,6 +116,20 @@ class BaseScheduler(LRScheduler):
     def _advance(self, step: int, metrics: Any = None) -> None:
         """Go to ``step``; called by a container that owns this scheduler."""
         raise NotImplementedError
+
+    def _check_order(self) -> None:
+        """Warn if the first ``step()`` comes before any ``optimizer.step()``."""
+        if self._checked_order:
+            return
+        self._checked_order = True
+        if self.optimizer not in _STEPPED:
+            warnings.warn(
+                f"{type(self).__name__}.step() was called before "
+                "optimizer.step(): the first value of the schedule is "
+                "skipped; call optimizer.step() first",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def _write(self) -> None:
         top = self

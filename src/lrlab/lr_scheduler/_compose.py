@@ -197,6 +197,7 @@ class SequentialLR(_base.BaseScheduler):
                 "SequentialLR.step() takes a metric only when it contains "
                 f"a ReduceLROnPlateau, got {metrics!r}"
             )
+        self._check_order()
         self.last_epoch += 1
         self._activate(metrics)
         self._write()

@@ -41,6 +41,7 @@ class CosineAnnealingLR(SteppedScheduler):
         >>> lrs = []
         >>> for _ in range(4):
         ...     lrs.append(round(s.get_last_lr()[0], 12))
+        ...     opt.step()
         ...     s.step()
         >>> lrs
         [1.0, 0.55, 0.1, 0.1]
@@ -93,6 +94,7 @@ class CosineAnnealingWarmRestarts(SteppedScheduler):
         >>> lrs = []
         >>> for _ in range(4):
         ...     lrs.append(round(s.get_last_lr()[0], 12))
+        ...     opt.step()
         ...     s.step()
         >>> lrs
         [1.0, 0.5, 1.0, 0.5]
@@ -135,6 +137,7 @@ class CosineAnnealingWarmRestarts(SteppedScheduler):
                 step within an epoch; default: one more than now.
         """
         if epoch is None:
+            self._check_order()
             position = self._epoch + 1
         else:
             position = _checks.real("epoch", epoch, low=0)

@@ -147,6 +147,7 @@ class CyclicLR(_MomentumCycle):
         >>> lrs = []
         >>> for _ in range(5):
         ...     lrs.append(round(s.get_last_lr()[0], 12))
+        ...     opt.step()
         ...     s.step()
         >>> lrs
         [0.1, 0.3, 0.5, 0.3, 0.1]
@@ -280,6 +281,7 @@ class OneCycleLR(_MomentumCycle):
         >>> lrs = []
         >>> for _ in range(11):
         ...     lrs.append(round(s.get_last_lr()[0], 7))
+        ...     opt.step()
         ...     s.step()
         >>> lrs[:4], lrs[-2:]
         ([0.04, 0.52, 1.0, 0.8571434], [4e-06, 4e-06])

@@ -84,6 +84,7 @@ class LambdaLR(SteppedScheduler):
         >>> import torch
         >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.5)
         >>> s = LambdaLR(opt, lambda step: 1 / (step + 1))
+        >>> opt.step()
         >>> s.step()
         >>> s.get_last_lr()
         [0.25]
@@ -132,7 +133,9 @@ class MultiplicativeLR(SteppedScheduler):
         >>> import torch
         >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
         >>> s = MultiplicativeLR(opt, lambda step: 0.5)
-        >>> s.step(); s.step()
+        >>> for _ in range(2):
+        ...     opt.step()
+        ...     s.step()
         >>> s.get_last_lr()
         [0.25]
     """
@@ -188,6 +191,7 @@ class StepLR(FactorScheduler):
         >>> lrs = []
         >>> for _ in range(5):
         ...     lrs.append(s.get_last_lr()[0])
+        ...     opt.step()
         ...     s.step()
         >>> lrs
         [1.0, 1.0, 0.5, 0.5, 0.25]
@@ -223,7 +227,9 @@ class ExponentialLR(FactorScheduler):
         >>> import torch
         >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
         >>> s = ExponentialLR(opt, gamma=0.5)
-        >>> s.step(); s.step()
+        >>> for _ in range(2):
+        ...     opt.step()
+        ...     s.step()
         >>> s.get_last_lr()
         [0.25]
     """
@@ -264,6 +270,7 @@ class LinearLR(FactorScheduler):
         >>> lrs = []
         >>> for _ in range(4):
         ...     lrs.append(s.get_last_lr()[0])
+        ...     opt.step()
         ...     s.step()
         >>> lrs
         [0.5, 0.75, 1.0, 1.0]
@@ -312,6 +319,7 @@ class PolynomialLR(FactorScheduler):
         >>> import torch
         >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
         >>> s = PolynomialLR(opt, total_iters=2, power=2.0)
+        >>> opt.step()
         >>> s.step()
         >>> s.get_last_lr()
         [0.25]
@@ -356,6 +364,7 @@ class MultiStepLR(FactorScheduler):
         >>> lrs = []
         >>> for _ in range(4):
         ...     lrs.append(s.get_last_lr()[0])
+        ...     opt.step()
         ...     s.step()
         >>> lrs
         [1.0, 0.5, 0.5, 0.25]
@@ -408,6 +417,7 @@ class ConstantLR(FactorScheduler):
         >>> lrs = []
         >>> for _ in range(3):
         ...     lrs.append(s.get_last_lr()[0])
+        ...     opt.step()
         ...     s.step()
         >>> lrs
         [0.5, 0.5, 1.0]

@@ -71,6 +71,7 @@ class SteppedScheduler(_base.BaseScheduler):
         Args:
             epoch: deprecated (as in torch): jump to this step instead.
         """
+        self._check_order()
         if epoch is None:
             target = self.last_epoch + 1
         else:
