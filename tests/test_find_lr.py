@@ -9,6 +9,8 @@ import math
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 from torch import nn
 from torch.nn import functional as F
 
@@ -463,3 +465,31 @@ def test_bad_types_are_type_errors_naming_the_argument(kwargs, message):
 
     with pytest.raises(TypeError, match=message):
         lr_range_test(model, optimizer, F.cross_entropy, make_batches(), **kwargs)
+
+
+# --- properties ----------------------------------------------------------
+
+lr_values = st.floats(min_value=1e-12, max_value=1e6, allow_nan=False)
+
+
+@given(lr_values, lr_values, st.integers(2, 500), st.sampled_from(["exp", "linear"]))
+def test_range_lrs_rise_from_start_to_end_exactly(a, b, num_steps, mode):
+    start_lr, end_lr = sorted((a, b))
+    if start_lr == end_lr:
+        return
+
+    lrs = range_test_lrs(start_lr, end_lr, num_steps, mode)
+
+    assert len(lrs) == num_steps
+    assert lrs[0] == start_lr and lrs[-1] == end_lr
+    assert np.all(np.diff(lrs) >= 0)
+    assert np.all((lrs >= start_lr) & (lrs <= end_lr))
+
+
+@given(st.lists(st.floats(0.0, 10.0), min_size=2, max_size=60))
+def test_suggestions_are_lrs_the_test_used(smoothed):
+    result = curve(smoothed)
+
+    assert result.suggested_lr in result.lrs
+    assert result.min_loss_lr in result.lrs
+    assert result.smoothed_losses[result.lrs.index(result.min_loss_lr)] == min(smoothed)
