@@ -239,3 +239,20 @@ def test_stepping_before_the_optimizer_warns_like_torch(name):
 
     with pytest.warns(UserWarning, match=r"called before optimizer\.step\(\)"):
         scheduler.step()
+
+
+def test_a_torch_plateau_state_loads_with_its_cuts_read_off_the_lr():
+    torch_opt = _optimizer(lr=1.0)
+    torch_plateau = TORCH.ReduceLROnPlateau(torch_opt, factor=0.5, patience=0)
+    for metric in [1.0, 2.0, 2.0]:
+        torch_plateau.step(metric)
+
+    optimizer = _optimizer(lr=1.0)
+    plateau = ls.ReduceLROnPlateau(optimizer, factor=0.5, patience=0)
+    optimizer.load_state_dict(torch_opt.state_dict())
+    plateau.load_state_dict(torch_plateau.state_dict())
+    plateau.step(3.0)
+    torch_plateau.step(3.0)
+
+    assert _lrs(optimizer) == _lrs(torch_opt) == [0.125]
+    assert plateau.state_dict()["lr_factors"] == [0.125]

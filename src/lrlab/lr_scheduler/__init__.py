@@ -20,13 +20,12 @@ from ._cyclic import CyclicLR, OneCycleLR
 from ._dropin import (
     ConstantLR,
     ExponentialLR,
-    LambdaLR,
     LinearLR,
-    MultiplicativeLR,
     MultiStepLR,
     PolynomialLR,
     StepLR,
 )
+from ._lambda import LambdaLR, MultiplicativeLR
 from ._plateau import ReduceLROnPlateau
 
 __all__ = [
