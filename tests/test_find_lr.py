@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -396,6 +397,18 @@ def test_on_a_linear_range_the_slope_is_still_taken_against_log_lr():
     result = curve(smoothed.tolist(), lrs)
 
     assert result.suggested_lr > 0.5
+
+
+def test_repeated_lrs_do_not_break_the_suggestion():
+    lrs = np.array([1.0, 1.0, 2.0, 2.0, 4.0])
+
+    result = curve([5.0, 4.0, 3.0, 2.5, 2.4], lrs)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        suggested = result.suggested_lr
+    # Only the last pair of steps has two different lrs to measure a slope.
+    assert suggested == 4.0
 
 
 def test_suggestions_need_two_recorded_steps():

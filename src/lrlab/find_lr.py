@@ -73,7 +73,11 @@ class LRFinderResult:
         """
         self._check_enough_steps()
         log_lrs = np.log(np.asarray(self.lrs, dtype=np.float64))
-        slopes = np.gradient(np.asarray(self.smoothed_losses), log_lrs)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slopes = np.gradient(np.asarray(self.smoothed_losses), log_lrs)
+        # Neighbours with the same lr (a range too narrow for its step
+        # count) have no slope; they are never the steepest.
+        slopes[~np.isfinite(slopes)] = np.inf
         return self.lrs[int(np.argmin(slopes))]
 
     @property
