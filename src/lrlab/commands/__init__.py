@@ -31,7 +31,7 @@ __all__ = [
     "writing",
 ]
 
-COMMANDS = ("plot", "find_lr", "compare")
+COMMANDS = ("plot", "find_lr", "tune", "compare")
 
 USAGE_ERROR = 2
 

@@ -1,0 +1,563 @@
+"""Search a schedule's hyperparameters with Optuna, on held-out data.
+
+A search has two stages, and the test set only enters the second:
+
+1. **Search.** A fraction of the training set (``val_fraction``, chosen
+   at random with the seed) is held out as a validation split. Each trial
+   draws a point of the :class:`~lrlab.search_space.SearchSpace`, trains
+   the MNIST lesson on the rest, and scores the validation accuracy after
+   the last epoch. The accuracy after each epoch is reported to Optuna, so
+   that a pruner can stop a hopeless trial early.
+2. **Final run.** The best trial's schedule and lr are trained again on
+   the whole training set and evaluated once on the test set.
+
+Trials live in an Optuna storage (a SQLite file, or any database URL), so
+a search can stop and go on later, and several processes, on one machine
+or many, can work on one study. ``TuneConfig.trials`` is the size of the
+whole study, not of one run: a worker starts a trial only while the study
+holds fewer than that many, so running the same search again tops it up,
+and a finished study is only reported.
+
+>>> from lrlab.search_space import parse_space
+>>> space = parse_space("step(step_size=int(1, 5))", "float(0.01, 1, log)")
+>>> config = TuneConfig(trials=3, epochs=2)
+>>> config.train_config(0.5)
+TrainConfig(epochs=2, lr=0.5, batch_size=100, seed=0)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from lrlab.search_space import SearchSpace
+from lrlab.spec import format_schedule
+from lrlab.training import EpochRecord, TensorData, TrainConfig, TrainResult, train
+
+if TYPE_CHECKING:
+    import optuna
+
+__all__ = [
+    "PRUNERS",
+    "Best",
+    "StorageError",
+    "StudyMismatchError",
+    "TuneConfig",
+    "Tuner",
+    "holdout_split",
+    "storage_url",
+]
+
+
+PRUNERS = ("median", "none")
+
+_TRAIN_DEFAULTS = TrainConfig()
+
+# Marks a trial stopped by an interrupt (Ctrl-C): it does not count.
+INTERRUPTED = "interrupted"
+# The study's user attribute that records the search it was made for.
+SETTINGS = "lrlab.settings"
+
+
+class StorageError(ValueError):
+    """A storage URL that Optuna cannot open."""
+
+
+class StudyMismatchError(ValueError):
+    """A study that exists already but was made for another search."""
+
+
+@dataclass(frozen=True)
+class TuneConfig:
+    """Settings of a search.
+
+    Args:
+        trials: trials in the whole study (all runs and workers together),
+            >= 1.
+        epochs: epochs per trial and for the final run, >= 1.
+        batch_size: images per SGD step, >= 1.
+        seed: seeds the validation split, the initial weights and
+            shuffling of every trial, and Optuna's sampler.
+        val_fraction: the share of the training set held out for
+            validation, 0 < val_fraction < 1.
+        pruner: ``"median"`` stops a trial whose accuracy after an epoch
+            is below the median of earlier trials at that epoch (after 5
+            trials); ``"none"`` runs every trial to the end.
+    """
+
+    trials: int = 20
+    epochs: int = _TRAIN_DEFAULTS.epochs
+    batch_size: int = _TRAIN_DEFAULTS.batch_size
+    seed: int = _TRAIN_DEFAULTS.seed
+    val_fraction: float = 0.1
+    pruner: str = "median"
+
+    def __post_init__(self) -> None:
+        trials = self.trials
+        if not isinstance(trials, int) or isinstance(trials, bool) or trials < 1:
+            raise ValueError(f"trials must be a positive integer, got {trials!r}")
+        fraction = self.val_fraction
+        if not (isinstance(fraction, (int, float)) and 0 < fraction < 1):
+            raise ValueError(
+                f"val_fraction must be a number between 0 and 1 (both excluded), "
+                f"got {fraction!r}"
+            )
+        if self.pruner not in PRUNERS:
+            raise ValueError(
+                f"pruner must be one of {', '.join(PRUNERS)}, got {self.pruner!r}"
+            )
+        self.train_config(_TRAIN_DEFAULTS.lr)
+
+    def train_config(self, lr: float) -> TrainConfig:
+        """The training settings of one run at base learning rate ``lr``."""
+        return TrainConfig(
+            epochs=self.epochs, lr=lr, batch_size=self.batch_size, seed=self.seed
+        )
+
+
+@dataclass(frozen=True)
+class Best:
+    """The best trial of a study and its final run.
+
+    Attributes:
+        trial: the trial's number in the study.
+        params: its parameter values, by name.
+        schedule: its schedule as a spec string.
+        lr: its base learning rate.
+        val_accuracy: its validation accuracy (what the search maximized).
+        test_accuracy: the final run's test accuracy, after training on the
+            whole training set.
+        final: the final run's records and model.
+    """
+
+    trial: int
+    params: dict[str, Any]
+    schedule: str
+    lr: float
+    val_accuracy: float
+    test_accuracy: float
+    final: TrainResult
+
+
+def storage_url(text: str) -> str:
+    """An Optuna storage URL: a URL as it is, a file path as SQLite.
+
+    SQLAlchemy reads ``postgresql://`` as "through psycopg 3"; when only
+    psycopg2 is installed (lrlab's ``postgres`` extra), such a URL is
+    given the driver that is there, ``postgresql+psycopg2://``.
+
+    >>> storage_url("lrlab-tune.db")
+    'sqlite:///lrlab-tune.db'
+    >>> storage_url("sqlite:////tmp/tune.db")
+    'sqlite:////tmp/tune.db'
+    """
+    if "://" not in text:
+        return f"sqlite:///{text}"
+    scheme, rest = text.split("://", 1)
+    if scheme == "postgresql" and not _installed("psycopg") and _installed("psycopg2"):
+        return f"postgresql+psycopg2://{rest}"
+    return text
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def holdout_split(data: TensorData, fraction: float, seed: int) -> TensorData:
+    """Hold out a random share of the training set as the test split.
+
+    Only the training split of ``data`` is read: the result's training
+    split is the rest of it, and its test split is the held-out part, so
+    code that evaluates on the "test" split evaluates on validation data.
+
+    Args:
+        data: the dataset; its test split is never read.
+        fraction: the share to hold out, 0 < fraction < 1; rounded to a
+            whole number of images, at least one.
+        seed: chooses the images; the same seed holds out the same ones.
+
+    >>> import torch
+    >>> images = torch.arange(10, dtype=torch.uint8).reshape(10, 1)
+    >>> data = TensorData(images, torch.arange(10), None, None)
+    >>> split = holdout_split(data, 0.2, seed=0)
+    >>> len(split.train_labels), len(split.test_labels)
+    (8, 2)
+    """
+    count = len(data.train_labels)
+    held = max(1, round(fraction * count))
+    if not 0 < fraction < 1 or held >= count:
+        raise ValueError(
+            f"val_fraction must leave images on both sides of the split of "
+            f"{count} training images, got {fraction!r}"
+        )
+
+    generator = torch.Generator().manual_seed(seed)
+    order = torch.randperm(count, generator=generator)
+    held_out, kept = order[:held], order[held:]
+    return TensorData(
+        train_images=data.train_images[kept],
+        train_labels=data.train_labels[kept],
+        test_images=data.train_images[held_out].to(torch.float32).div_(255),
+        test_labels=data.train_labels[held_out],
+    )
+
+
+class Tuner:
+    """One worker's share of a study: open it, run trials, retrain the best.
+
+    Open it with ``with Tuner(...) as tuner:``; leaving the block releases
+    the storage lock's connection.
+
+    Args:
+        space: the search space.
+        config: the search settings.
+        storage: an Optuna storage URL (see :func:`storage_url`).
+        study_name: the study's name in the storage; made if missing,
+            joined if it exists, also when workers start at the same moment.
+        data_label: describes the data (e.g. its folder and size); a study
+            can only be continued with the same space, settings and label.
+
+    Raises:
+        StorageError: Optuna cannot open ``storage``.
+        StudyMismatchError: the study exists but was made for a different
+            search.
+    """
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        config: TuneConfig,
+        storage: str,
+        study_name: str,
+        data_label: str = "",
+    ) -> None:
+        self.space = space
+        self.config = config
+        self.storage = storage
+        self.study_name = study_name
+        self.settings = {
+            "space": space.canonical(),
+            "epochs": config.epochs,
+            "batch_size": config.batch_size,
+            "seed": config.seed,
+            "val_fraction": config.val_fraction,
+            "data": data_label,
+        }
+        self._lock = _StorageLock(storage)
+        try:
+            self.study = self._open()
+        except BaseException:
+            self._lock.close()
+            raise
+
+    def __enter__(self) -> Tuner:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._lock.close()
+
+    def search(
+        self,
+        data: TensorData,
+        on_trial: Callable[[optuna.trial.FrozenTrial], None] | None = None,
+    ) -> int:
+        """Run trials until the study holds ``config.trials`` of them.
+
+        Args:
+            data: the search data: training and validation splits (see
+                :func:`holdout_split`); its "test" split is the validation one.
+            on_trial: called with each trial this worker finishes.
+
+        Returns:
+            The number of trials this call ran.
+
+        Note:
+            A trial stopped by Ctrl-C (``KeyboardInterrupt``) is recorded
+            as failed, marked ``interrupted``, and does not count toward
+            ``config.trials``; the interrupt is raised again. A worker that
+            is killed outright leaves its trial ``RUNNING`` for good, and
+            that trial counts.
+        """
+        ran = 0
+        while True:
+            # Counting and asking in one locked step keeps parallel workers
+            # from starting more trials than the study should hold.
+            with self._lock:
+                if count_trials(self.study.get_trials(deepcopy=False)) >= (
+                    self.config.trials
+                ):
+                    return ran
+                trial = self.study.ask()
+            self.study.sampler = _sampler(self.config.seed, trial.number)
+            self._run_trial(trial, data)
+            ran += 1
+            if on_trial is not None:
+                on_trial(self.study.get_trials(deepcopy=False)[trial.number])
+
+    def best(self) -> optuna.trial.FrozenTrial | None:
+        """The completed trial with the highest validation accuracy, if any.
+
+        Ties go to the earlier trial.
+        """
+        from optuna.trial import TrialState
+
+        done = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if not done:
+            return None
+        return max(done, key=lambda trial: (trial.value, -trial.number))
+
+    def retrain_best(
+        self,
+        data: TensorData,
+        on_epoch: Callable[[EpochRecord], None] | None = None,
+    ) -> Best:
+        """Train the best trial's schedule on ``data`` and test it once.
+
+        Args:
+            data: the full dataset: the whole training set, and the test set.
+            on_epoch: called after each epoch of the final run.
+
+        Raises:
+            ValueError: no trial has completed.
+        """
+        best = self.best()
+        if best is None:
+            raise ValueError(
+                f"study {self.study_name!r} has no completed trial to retrain"
+            )
+        schedule, lr = self.space.build(best.params)
+
+        final = train(self.config.train_config(lr), data, schedule, on_epoch=on_epoch)
+
+        return Best(
+            trial=best.number,
+            params=dict(best.params),
+            schedule=format_schedule(schedule),
+            lr=lr,
+            val_accuracy=float(best.value),
+            test_accuracy=final.final_test_accuracy,
+            final=final,
+        )
+
+    def _open(self) -> optuna.Study:
+        import optuna
+
+        try:
+            with self._lock:
+                storage = optuna.storages.RDBStorage(self.storage)
+        except Exception as error:
+            raise StorageError(_storage_problem(self.storage, error)) from None
+
+        sampler = _sampler(self.config.seed, 0)
+        pruner = (
+            optuna.pruners.MedianPruner()
+            if self.config.pruner == "median"
+            else optuna.pruners.NopPruner()
+        )
+        try:
+            study = optuna.create_study(
+                storage=storage,
+                study_name=self.study_name,
+                sampler=sampler,
+                pruner=pruner,
+                direction="maximize",
+            )
+        except optuna.exceptions.DuplicatedStudyError:
+            # Made meanwhile by another worker, or by an earlier run.
+            study = optuna.load_study(
+                storage=storage,
+                study_name=self.study_name,
+                sampler=sampler,
+                pruner=pruner,
+            )
+        self._check_settings(study)
+        return study
+
+    def _check_settings(self, study: optuna.Study) -> None:
+        recorded = study.user_attrs.get(SETTINGS)
+        if recorded is None and not study.trials:
+            study.set_user_attr(SETTINGS, self.settings)
+            return
+        if recorded is None:
+            recorded = {}
+        changed = [
+            f"{key} {recorded.get(key)!r} there, {value!r} here"
+            for key, value in self.settings.items()
+            if recorded.get(key) != value
+        ]
+        if changed or study.direction.name != "MAXIMIZE":
+            raise StudyMismatchError(
+                f"study {self.study_name!r} exists and was made for another "
+                f"search ({'; '.join(changed) or 'not by lrlab tune'}); give "
+                f"another study name, or the same settings"
+            )
+
+    def _run_trial(self, trial: optuna.Trial, data: TensorData) -> None:
+        import optuna
+        from optuna.trial import TrialState
+
+        try:
+            schedule, lr = self.space.build(lambda name, dim: dim.suggest(trial, name))
+        except (ValueError, TypeError) as error:
+            trial.set_user_attr("error", str(error))
+            self.study.tell(trial, state=TrialState.FAIL)
+            return
+        trial.set_user_attr("schedule", format_schedule(schedule))
+        trial.set_user_attr("lr", lr)
+
+        def on_epoch(record: EpochRecord) -> None:
+            trial.report(record.test_accuracy, record.epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned
+
+        try:
+            result = train(
+                self.config.train_config(lr), data, schedule, on_epoch=on_epoch
+            )
+        except optuna.TrialPruned:
+            self.study.tell(trial, state=TrialState.PRUNED)
+        except ValueError as error:
+            trial.set_user_attr("error", str(error))
+            self.study.tell(trial, state=TrialState.FAIL)
+        except KeyboardInterrupt:
+            trial.set_user_attr(INTERRUPTED, True)
+            self.study.tell(trial, state=TrialState.FAIL)
+            raise
+        else:
+            self.study.tell(trial, result.final_test_accuracy)
+
+
+def _sampler(seed: int, number: int) -> optuna.samplers.BaseSampler:
+    """Optuna's TPE sampler, seeded for trial ``number`` of a search.
+
+    The sampler draws from the study's history, held in the storage, and
+    from its random generator. Seeding that generator per trial, from the
+    search's seed and the trial's number, makes a search that stops and
+    goes on draw what one uninterrupted run would, and keeps parallel
+    workers from drawing the same points.
+    """
+    import numpy as np
+    import optuna
+
+    state = np.random.SeedSequence([seed, number]).generate_state(1)[0]
+    return optuna.samplers.TPESampler(seed=int(state))
+
+
+def count_trials(trials: list[optuna.trial.FrozenTrial]) -> int:
+    """The trials that count toward the study's size.
+
+    Every trial counts (complete, pruned, failed or running) except those
+    waiting in Optuna's queue and those stopped by an interrupt.
+    """
+    from optuna.trial import TrialState
+
+    return sum(
+        1
+        for trial in trials
+        if trial.state != TrialState.WAITING and not trial.user_attrs.get(INTERRUPTED)
+    )
+
+
+class _StorageLock:
+    """A lock shared by every worker of a storage, where the backend has one.
+
+    Two steps of a search are not atomic across processes in Optuna: making
+    the tables of a new database, and "count the trials, then start one".
+    This lock makes them so for PostgreSQL (an advisory lock, held by one
+    connection for the life of the tuner) and for a SQLite file (``flock``
+    on the file; same machine only). Other backends get no lock: there,
+    workers that start trials at the same moment may add up to one trial
+    each beyond the study's size.
+    """
+
+    def __init__(self, url: str) -> None:
+        self._acquire: Callable[[], None] = _nothing
+        self._release: Callable[[], None] = _nothing
+        self._close: Callable[[], None] = _nothing
+        backend = url.split(":", 1)[0].split("+", 1)[0]
+        try:
+            if backend == "postgresql":
+                self._postgres(url)
+            elif backend == "sqlite":
+                self._sqlite(url)
+        except Exception as error:
+            raise StorageError(_storage_problem(url, error)) from None
+
+    def _postgres(self, url: str) -> None:
+        import sqlalchemy
+        from sqlalchemy.pool import NullPool
+
+        engine = sqlalchemy.create_engine(url, poolclass=NullPool)
+        connection = engine.connect()
+        key = {"key": _LOCK_KEY}
+
+        def run(statement: str) -> None:
+            connection.execute(sqlalchemy.text(statement), key)
+            connection.commit()
+
+        self._acquire = lambda: run("SELECT pg_advisory_lock(:key)")
+        self._release = lambda: run("SELECT pg_advisory_unlock(:key)")
+
+        def close() -> None:
+            connection.close()
+            engine.dispose()
+
+        self._close = close
+
+    def _sqlite(self, url: str) -> None:
+        try:
+            import fcntl
+        except ImportError:  # not on Windows
+            return
+        from sqlalchemy.engine import make_url
+
+        database = make_url(url).database
+        if not database or database == ":memory:":
+            return
+        # The file stays open until close(): closing any descriptor of a
+        # file drops the POSIX locks that SQLite holds on it in this
+        # process, so it is closed only when the search is over.
+        file = open(database, "ab")  # noqa: SIM115
+        self._acquire = lambda: fcntl.flock(file, fcntl.LOCK_EX)
+        self._release = lambda: fcntl.flock(file, fcntl.LOCK_UN)
+        self._close = file.close
+
+    def __enter__(self) -> None:
+        self._acquire()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._release()
+
+    def close(self) -> None:
+        self._close()
+        self._close = _nothing
+
+
+# A fixed 63-bit key for PostgreSQL's advisory lock, from a fixed phrase.
+_LOCK_KEY = int.from_bytes(hashlib.sha256(b"lrlab tune").digest()[:8], "big") >> 1
+
+
+def _nothing() -> None:
+    pass
+
+
+def _storage_problem(url: str, error: Exception) -> str:
+    """One line: the URL (password hidden) and the first line of the cause."""
+    cause = getattr(error, "orig", None) or error
+    lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+    reason = lines[0] if lines else type(cause).__name__
+    return f"cannot open storage {_hide_password(url)!r}: {reason}"
+
+
+def _hide_password(url: str) -> str:
+    with contextlib.suppress(Exception):
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    return url
