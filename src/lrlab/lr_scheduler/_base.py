@@ -30,11 +30,13 @@ _ATTACHED: weakref.WeakKeyDictionary[Optimizer, list[weakref.ref]] = (
 
 
 def _live(optimizer: Optimizer) -> list[BaseScheduler]:
+    """The schedulers attached to ``optimizer``, forgetting collected ones."""
     refs = _ATTACHED.get(optimizer, [])
     alive = [ref() for ref in refs]
-    _ATTACHED[optimizer] = [
-        ref for ref, s in zip(refs, alive, strict=True) if s is not None
-    ]
+    if any(s is None for s in alive):
+        _ATTACHED[optimizer] = [
+            ref for ref, s in zip(refs, alive, strict=True) if s is not None
+        ]
     return [s for s in alive if s is not None]
 
 
@@ -132,11 +134,11 @@ class BaseScheduler(LRScheduler):
             )
 
     def _write(self) -> None:
-        top = self
-        while top._container is not None:
-            top = top._container
-        if not any(s is top for s in _live(self.optimizer)):
+        if self.optimizer not in _ATTACHED:
             # A copy (deepcopy, pickle) has a new optimizer: attach to it.
+            top = self
+            while top._container is not None:
+                top = top._container
             attach(top)
         refresh(self.optimizer)
         self._last_lr = _groups.values(self.optimizer, "lr")
