@@ -16,7 +16,8 @@ from lrlab.lr_scheduler import (
     ScheduleAdapter,
     SequentialLR,
 )
-from lrlab.schedules import Constant, Exponential, Step
+from lrlab.schedules import Constant, Exponential, Step, registry
+from lrlab.spec import parse_schedule
 
 
 def _model_and_data(seed: int = 0):
@@ -251,3 +252,48 @@ def test_stepping_before_the_optimizer_warns_once():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         adapter.step()
+
+
+# One spec per registered schedule name.
+EVERY_SCHEDULE = [
+    "constant(0.5)",
+    "step(step_size=3, gamma=0.5)",
+    "multistep(milestones=[3, 7], gamma=0.5)",
+    "exponential(gamma=0.9)",
+    "linear(total_steps=10, start_factor=0.1, end_factor=1)",
+    "polynomial(total_steps=20, power=2)",
+    "cosine(total_steps=25, min_factor=0.1)",
+    "cosine_restarts(period_steps=5, period_mult=2)",
+    "cyclic(min_factor=0.1, max_factor=1, up_steps=4)",
+    "one_cycle(total_steps=30)",
+    "inverse_sqrt(warmup_steps=5, start_factor=0.01)",
+    "wsd(warmup_steps=5, stable_steps=10, decay_steps=10)",
+    "piecewise_constant(boundaries=[5, 10], factors=[1, 0.5, 0.1])",
+    "piecewise_linear(boundaries=[0, 10, 20], factors=[0, 1, 0.2])",
+    "sequence([linear(total_steps=5, start_factor=0.1, end_factor=1),"
+    " cosine(total_steps=20)], boundaries=[5])",
+    "product([step(step_size=5, gamma=0.5), cosine(total_steps=30)])",
+    "warmup(cosine(total_steps=30), warmup_steps=5)",
+    "scale(cosine(total_steps=30), 0.5)",
+    "floor(cosine(total_steps=30), 0.1)",
+    "repeat(cosine(total_steps=10), period_steps=10)",
+]
+
+
+def test_every_registered_schedule_is_covered():
+    names = {parse_schedule(spec).name for spec in EVERY_SCHEDULE}
+
+    assert names == set(registry())
+
+
+@pytest.mark.parametrize("spec", EVERY_SCHEDULE)
+@pytest.mark.parametrize("make", [torch.optim.SGD, torch.optim.Adam])
+def test_training_with_every_schedule_follows_it_exactly(spec, make):
+    schedule = parse_schedule(spec)
+    model, inputs, targets = _model_and_data()
+    optimizer = make(model.parameters(), lr=0.01)
+    adapter = ScheduleAdapter(optimizer, schedule)
+
+    seen = _train(optimizer, adapter, model, inputs, targets, 40)
+
+    assert seen == [[0.01 * schedule(t)] for t in range(40)]
