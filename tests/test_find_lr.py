@@ -269,13 +269,21 @@ def test_no_batches_is_an_error():
         lr_range_test(model, optimizer, F.cross_entropy, [], num_steps=10)
 
 
-def test_a_batch_that_is_not_a_pair_is_an_error():
+@pytest.mark.parametrize(
+    ("batch", "got"),
+    [
+        (torch.zeros(2, 20), "got Tensor$"),
+        ({"inputs": torch.zeros(5, 20), "targets": torch.zeros(5)}, "got dict$"),
+        ((torch.zeros(5, 20),), "got tuple of length 1$"),
+    ],
+    ids=["tensor-of-two-rows", "dict", "one-tuple"],
+)
+def test_a_batch_that_is_not_a_pair_is_an_error(batch, got):
     model = nn.Linear(20, 3)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    batches = [torch.zeros(5, 20)]
 
-    with pytest.raises(ValueError, match=r"\(inputs, targets\) pair, got Tensor"):
-        lr_range_test(model, optimizer, F.cross_entropy, batches, num_steps=10)
+    with pytest.raises(ValueError, match=r"\(inputs, targets\) pair, " + got):
+        lr_range_test(model, optimizer, F.cross_entropy, [batch], num_steps=10)
 
 
 # --- the model and optimizer come back untouched -------------------------

@@ -306,12 +306,18 @@ def _device_of(model: torch.nn.Module) -> torch.device | None:
 def _to_device(batch: Any, device: torch.device | None) -> tuple[Any, Any]:
     import torch
 
-    try:
-        inputs, targets = batch
-    except (TypeError, ValueError):
+    # Only a tuple or list: a tensor of 2 rows or a dict of 2 keys would
+    # unpack too, into the wrong things.
+    if not isinstance(batch, (tuple, list)):
         raise ValueError(
             f"each batch must be an (inputs, targets) pair, got {type(batch).__name__}"
-        ) from None
+        )
+    if len(batch) != 2:
+        raise ValueError(
+            f"each batch must be an (inputs, targets) pair, "
+            f"got {type(batch).__name__} of length {len(batch)}"
+        )
+    inputs, targets = batch
     if device is not None:
         if isinstance(inputs, torch.Tensor):
             inputs = inputs.to(device)
