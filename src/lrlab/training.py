@@ -251,9 +251,13 @@ def _train(
     initial = _new_model(data.num_features, generator)
 
     # Every model starts from the same draw: copies of one Linear's weights.
-    weight = initial.weight.detach().expand(count, -1, -1).clone()
-    bias = initial.bias.detach().expand(count, -1).clone()
-    sgd = _SoftmaxSGD(weight, bias, data, config.batch_size)
+    # Each model's weights and bias are one 10 x (F + 1) matrix [W | b].
+    features = data.num_features
+    params = torch.empty(count, NUM_CLASSES, features + 1)
+    weight, bias = params[:, :, :features], params[:, :, features]
+    weight.copy_(initial.weight.detach())
+    bias.copy_(initial.bias.detach())
+    sgd = _SoftmaxSGD(params, data, config.batch_size)
 
     history: list[tuple[EpochRecord, ...]] = []
     for epoch in range(1, config.epochs + 1):
@@ -262,7 +266,7 @@ def _train(
 
         order = torch.randperm(num_train, generator=generator)
         losses = sgd.epoch(order, lrs)
-        accuracies = _accuracies(weight, bias, data)
+        accuracies = _accuracies(params, data)
 
         seconds = (time.perf_counter() - start) / count
         records = tuple(
@@ -285,44 +289,38 @@ def _train(
 class _SoftmaxSGD:
     """Plain SGD on S linear softmax classifiers at once, gradient written out.
 
-    The S models' weights are one S x 10 x F tensor, seen here as an
-    (S * 10) x F matrix ``W``, so that one matrix product serves them all.
-    For a batch of B images ``x`` (B x F) with labels ``y`` and logits
-    ``z = W x + b`` (computed as (S * 10) x B, the faster layout for MKL at
-    these sizes), each model's mean cross-entropy has the gradient ``E x``
-    for its weights and ``E`` summed over the batch for its bias, where
-    ``E = (softmax(z) - onehot(y)) / B``. The step is ``W -= lr * E x`` and
-    ``b -= lr * sum(E)`` with each model's own lr: what
-    ``torch.optim.SGD(lr=lr)`` does with that gradient.
+    Each model's weights and bias are one 10 x (F + 1) matrix ``[W | b]``,
+    and the S models are stacked into one (S * 10) x (F + 1) matrix ``P``.
+    Each batch of B images is a B x (F + 1) matrix ``x`` whose last column
+    is constant, so one matrix product gives every model's logits
+    ``z = P x^T`` (as (S * 10) x B, the faster layout for MKL at these
+    sizes) and one more updates all weights and biases. Each model's mean
+    cross-entropy has the gradient ``E x`` with ``E = (softmax(z) -
+    onehot(y)) / B``, and the step is ``P -= lr * E x``, each model with its
+    own lr: what ``torch.optim.SGD(lr=lr)`` does with that gradient.
 
     The images stay bytes until their batch comes up; the batch is copied
-    to floats as 0..255 and the 1/255 scaling to [0, 1] is the ``alpha`` of
-    the two matrix products (``W (x / 255)`` evaluated as ``(W x) / 255``:
-    the same model on the same inputs, up to float rounding). All buffers
-    and views are made once, so a step allocates almost nothing.
+    to floats as 0..255 (with 255 in the constant column) and the 1/255
+    scaling to [0, 1] is the ``alpha`` of the two matrix products
+    (``W (x / 255)`` evaluated as ``(W x) / 255``: the same model on the
+    same inputs, up to float rounding). All buffers and views are made
+    once, so a step allocates almost nothing.
     """
 
-    def __init__(
-        self,
-        weight: torch.Tensor,
-        bias: torch.Tensor,
-        data: TensorData,
-        batch_size: int,
-    ) -> None:
+    def __init__(self, params: torch.Tensor, data: TensorData, batch_size: int) -> None:
         self.data = data
         self.batch_size = batch_size
-        self.count = count = len(weight)
+        self.count = count = len(params)
+        features = data.num_features
         steps = len(data.train_labels) // batch_size  # drops a partial batch
 
-        # Matrix views of the parameters, updated in place.
-        self.weight = weight.view(count * NUM_CLASSES, -1)
-        self.bias = bias.view(count * NUM_CLASSES)
-
+        self.params = params.view(count * NUM_CLASSES, features + 1)
         self.images = torch.empty_like(data.train_images)
         self.labels = torch.empty(1, 1, len(data.train_labels), dtype=torch.int64)
         self.picked = torch.empty(count, 1, steps * batch_size)
-        self.batch = torch.empty(batch_size, data.num_features)
-        self.ones = torch.ones(batch_size)
+        self.batch = torch.full((batch_size, features + 1), 255.0)
+        self.logits = torch.empty(count * NUM_CLASSES, batch_size)
+        self.log_probs = torch.empty(count, NUM_CLASSES, batch_size)
         self.minus_one = torch.full((count, 1, batch_size), -1.0)
         self.scale = torch.empty(count, 1, 1)
         self.steps = [
@@ -341,23 +339,31 @@ class _SoftmaxSGD:
 
         size, count = self.batch_size, self.count
         shape = (count, NUM_CLASSES, size)
-        weight, bias, ones, x = self.weight, self.bias, self.ones, self.batch
-        bias_column, x_t, minus_one = bias.view(-1, 1), x.t(), self.minus_one
-        # Each model's lr and the gradient's 1 / B, in one multiplier.
-        scale = self.scale
-        scale.copy_(torch.tensor(lrs, dtype=torch.float64).view(count, 1, 1) / size)
+        params, x, minus_one = self.params, self.batch, self.minus_one
+        logits, log_probs = self.logits, self.log_probs
+        logits_3d, error = logits.view(shape), log_probs.view(-1, size)
+        pixels_in, x_t = x[:, :-1], x.t()
+        # The step's lr / B: in the update's alpha for one model; for several,
+        # each model's share multiplies its rows of E first.
+        if count == 1:
+            alpha, scale = -lrs[0] / (255 * size), None
+        else:
+            alpha, scale = -1 / 255, self.scale
+            lr = torch.tensor(lrs, dtype=torch.float64) / size
+            scale.copy_(lr.view(count, 1, 1))
 
         for pixels, labels, picked in self.steps:
-            x.copy_(pixels)
+            pixels_in.copy_(pixels)
 
-            logits = torch.addmm(bias_column, weight, x_t, alpha=1 / 255)
-            log_probs = logits.view(shape).log_softmax(1)
+            torch.addmm(logits, params, x_t, beta=0, alpha=1 / 255, out=logits)
+            torch.log_softmax(logits_3d, 1, out=log_probs)
             torch.gather(log_probs, 1, labels, out=picked)
 
-            error = log_probs.exp_().scatter_add_(1, labels, minus_one)
-            error = error.mul_(scale).view(-1, size)
-            weight.addmm_(error, x, alpha=-1 / 255)
-            bias.addmv_(error, ones, alpha=-1)
+            # E = softmax - onehot, computed in place of the log-probabilities.
+            log_probs.exp_().scatter_add_(1, labels, minus_one)
+            if scale is not None:
+                log_probs.mul_(scale)
+            params.addmm_(error, x, alpha=alpha)
 
         # picked holds log softmax(z)[y] of every image, before its step.
         return (-self.picked.mean((1, 2))).tolist()
@@ -403,13 +409,12 @@ def _linear(weight: torch.Tensor, bias: torch.Tensor) -> torch.nn.Linear:
     return model
 
 
-def _accuracies(
-    weight: torch.Tensor, bias: torch.Tensor, data: TensorData
-) -> list[float]:
+def _accuracies(params: torch.Tensor, data: TensorData) -> list[float]:
     """Each model's fraction of test images classified correctly."""
-    count = len(weight)
+    count, features = len(params), data.num_features
+    matrix = params.view(count * NUM_CLASSES, features + 1)
     logits = torch.addmm(
-        bias.view(-1, 1), weight.view(count * NUM_CLASSES, -1), data.test_images.t()
+        matrix[:, features:], matrix[:, :features], data.test_images.t()
     )
     predicted = logits.view(count, NUM_CLASSES, -1).argmax(1)
     correct = (predicted == data.test_labels).sum(1)
