@@ -224,8 +224,14 @@ def check_output_folder(out: str | Path, *, overwrite: bool = False) -> Path:
     parent = _existing_parent(out.absolute().parent)
     if not parent.is_dir():
         raise OutputFolderError(f"{str(parent)!r} is not a folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputFolderError(f"folder {str(parent)!r} is not writable")
+    # Try it: permissions alone do not tell (root, read-only file systems).
+    try:
+        os.rmdir(tempfile.mkdtemp(dir=parent, prefix=f".{out.name}.", suffix=".try"))
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise OutputFolderError(
+            f"cannot create a folder in {str(parent)!r}: {reason}"
+        ) from None
     return out
 
 

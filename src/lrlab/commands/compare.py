@@ -262,7 +262,7 @@ def _lr(text: str) -> float:
         return TrainConfig(lr=float(text)).lr
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"must be a positive number, got {text!r}"
+            f"must be a positive number, got {_shown(text, float)}"
         ) from None
 
 
@@ -271,8 +271,17 @@ def _seed(text: str) -> int:
         return TrainConfig(seed=int(text)).seed
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"must be an integer from 0 to 2**63 - 1, got {text!r}"
+            f"must be an integer from 0 to 2**63 - 1, got {_shown(text, int)}"
         ) from None
+
+
+def _shown(text: str, kind: type) -> str:
+    """``text`` as received: bare if it reads as a ``kind``, else quoted."""
+    try:
+        kind(text)
+    except ValueError:
+        return repr(text)
+    return text
 
 
 def _directory(text: str) -> Path:
