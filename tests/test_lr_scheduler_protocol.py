@@ -256,3 +256,12 @@ def test_a_torch_plateau_state_loads_with_its_cuts_read_off_the_lr():
 
     assert _lrs(optimizer) == _lrs(torch_opt) == [0.125]
     assert plateau.state_dict()["lr_factors"] == [0.125]
+
+
+def test_lr_arguments_may_be_zero_dim_tensors():
+    optimizer = _optimizer()
+    scheduler = ls.OneCycleLR(
+        optimizer, max_lr=torch.tensor(1.0), total_steps=10, div_factor=10
+    )
+
+    assert scheduler.get_last_lr() == [pytest.approx(0.1)]

@@ -10,10 +10,15 @@ import math
 import numbers
 from typing import Any
 
+import torch
+
 __all__: list[str] = []
 
 
 def _number(name: str, value: Any) -> float:
+    if isinstance(value, torch.Tensor) and value.ndim == 0:
+        # torch accepts 0-dim tensors wherever it takes an lr.
+        value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
     value = float(value)
