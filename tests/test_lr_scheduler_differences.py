@@ -267,3 +267,19 @@ def test_cosine_closed_form_jump_equals_stepping():
     jumped.load_state_dict({"last_epoch": 3000})
 
     assert stepped_opt.param_groups[0]["lr"] == jumped_opt.param_groups[0]["lr"]
+
+
+def test_sequence_with_a_plateau_rebuilt_past_its_milestone():
+    optimizer = _resumed_optimizer()
+    warmup = lrlab_sched.LinearLR(optimizer, start_factor=0.5, total_iters=2)
+    plateau = lrlab_sched.ReduceLROnPlateau(optimizer, factor=0.5, patience=0)
+    sequence = lrlab_sched.SequentialLR(
+        optimizer, [warmup, plateau], milestones=[2], last_epoch=6
+    )
+
+    optimizer.step()
+    sequence.step(1.0)
+    optimizer.step()
+    sequence.step(2.0)
+
+    assert optimizer.param_groups[0]["lr"] == 0.5

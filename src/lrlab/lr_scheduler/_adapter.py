@@ -175,6 +175,9 @@ class ScheduleAdapter(_base.BaseScheduler):
     def _advance(self, step: int, metrics: Any = None) -> None:
         self._step = step
 
+    def _seek(self, step: int) -> None:
+        self._step = step
+
     def step(self) -> None:
         """Count one more optimizer step and write the new values."""
         self._check_order()

@@ -116,7 +116,17 @@ class BaseScheduler(LRScheduler):
         """Write scheduled values other than the lr (momentum...)."""
 
     def _advance(self, step: int, metrics: Any = None) -> None:
-        """Go to ``step``; called by a container that owns this scheduler."""
+        """Take one step to ``step`` (with the metric, for a plateau).
+
+        Called by a container that owns this scheduler.
+        """
+        raise NotImplementedError
+
+    def _seek(self, step: int) -> None:
+        """Go to ``step`` without taking a metric (a plateau stays put).
+
+        Called by a container that is built or loaded at ``step``.
+        """
         raise NotImplementedError
 
     def _check_order(self) -> None:

@@ -97,6 +97,10 @@ class ChainedScheduler(_base.BaseScheduler):
         for child in self._schedulers:
             child._advance(step, metrics)
 
+    def _seek(self, step: int) -> None:
+        for child in self._schedulers:
+            child._seek(step)
+
     def step(self, metrics: Any = None) -> None:
         """Step every scheduler; ``metrics`` goes to the plateaus inside."""
         if metrics is None and _needs_metrics(self):
@@ -167,8 +171,7 @@ class SequentialLR(_base.BaseScheduler):
         self.optimizer = optimizer
         self.base_lrs = list(getattr(children[0], "base_lrs", []))
         _base.adopt(self, children)
-        self.last_epoch = start + 1
-        self._activate(None)
+        self._seek(start + 1)
         self._write()
 
     def _active(self) -> tuple[Any, int]:
@@ -189,6 +192,11 @@ class SequentialLR(_base.BaseScheduler):
     def _advance(self, step: int, metrics: Any = None) -> None:
         self.last_epoch = step
         self._activate(metrics)
+
+    def _seek(self, step: int) -> None:
+        self.last_epoch = step
+        child, local = self._active()
+        child._seek(local)
 
     def step(self, metrics: Any = None) -> None:
         """Move to the next step; ``metrics`` goes to an active plateau."""
@@ -219,12 +227,7 @@ class SequentialLR(_base.BaseScheduler):
             )
         for child, state in zip(self._schedulers, states, strict=True):
             child.load_state_dict(state)
-        self.last_epoch = _checks.integer(
-            "last_epoch", state_dict["last_epoch"], minimum=0
-        )
-        child, local = self._active()
-        if not _needs_metrics(child):
-            child._advance(local)
+        self._seek(_checks.integer("last_epoch", state_dict["last_epoch"], minimum=0))
         self._write()
 
 

@@ -141,6 +141,10 @@ class ReduceLROnPlateau(_base.BaseScheduler):
             ratio = self.factor if new == old * self.factor else new / old
             self._lr_factors[index] *= ratio
 
+    def _seek(self, step: int) -> None:
+        # Its state is the metrics it has seen, not a step.
+        return
+
     def _advance(self, step: int, metrics: Any = None) -> None:
         if step == 0:
             # A container starts this plateau here: it has seen nothing yet.

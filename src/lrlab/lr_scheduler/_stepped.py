@@ -60,7 +60,9 @@ class SteppedScheduler(_base.BaseScheduler):
         self.last_epoch = step
 
     def _advance(self, step: int, metrics: Any = None) -> None:
-        """Go to ``step``; called by a container that owns this scheduler."""
+        self._move(step)
+
+    def _seek(self, step: int) -> None:
         self._move(step)
 
     def step(self, epoch: int | None = None) -> None:
