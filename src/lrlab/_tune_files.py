@@ -144,7 +144,9 @@ def _plots(folder: Path, study: optuna.Study) -> list[str]:
     if not done:
         notes.append(f"{FILES['history']} not drawn: no trial completed")
     else:
-        axes = optuna_plots.plot_optimization_history(study, target_name="accuracy")
+        axes = optuna_plots.plot_optimization_history(
+            study, target_name="validation accuracy"
+        )
         _save(plt, axes.figure, folder / FILES["history"])
 
     params = {name for trial in done for name in trial.params}
@@ -156,7 +158,9 @@ def _plots(folder: Path, study: optuna.Study) -> list[str]:
         )
         return notes
     try:
-        axes = optuna_plots.plot_param_importances(study, target_name="accuracy")
+        axes = optuna_plots.plot_param_importances(
+            study, target_name="validation accuracy"
+        )
     except (ValueError, RuntimeError) as error:
         notes.append(f"{FILES['importance']} not drawn: {error}")
         return notes

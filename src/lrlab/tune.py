@@ -425,8 +425,13 @@ class Tuner:
         except ValueError as error:
             trial.set_user_attr("error", str(error))
             self.study.tell(trial, state=TrialState.FAIL)
-        except KeyboardInterrupt:
-            trial.set_user_attr(INTERRUPTED, True)
+        except BaseException as error:
+            # Ctrl-C, or a fault that ends the search: leave no trial
+            # RUNNING behind, then let it go on up.
+            if isinstance(error, KeyboardInterrupt):
+                trial.set_user_attr(INTERRUPTED, True)
+            else:
+                trial.set_user_attr("error", f"{type(error).__name__}: {error}")
             self.study.tell(trial, state=TrialState.FAIL)
             raise
         else:

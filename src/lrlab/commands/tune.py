@@ -20,23 +20,21 @@ from typing import TYPE_CHECKING
 from lrlab.commands import CommandError, fail, positive_int, seed
 from lrlab.data import DataError, load_mnist
 from lrlab.training import TensorData, TrainConfig
+from lrlab.tune import PRUNERS, TuneConfig
 
 if TYPE_CHECKING:
     import optuna
 
     from lrlab.search_space import SearchSpace
-    from lrlab.tune import Best, TuneConfig, Tuner
+    from lrlab.tune import Best, Tuner
 
 __all__ = ["DEFAULT_STORAGE", "register", "run"]
 
 PROG = "lrlab tune"
 DEFAULT_STORAGE = "lrlab-tune.db"
 INTERRUPTED_CODE = 130
-_TRAIN = TrainConfig()
-# The defaults of the search, kept here in step with lrlab.tune.TuneConfig
-# (which this module does not import until it runs: optuna is slow to load).
-_TRIALS = 20
-_VAL_FRACTION = 0.1
+_DEFAULTS = TuneConfig()
+_BASE_LR = TrainConfig().lr
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -63,57 +61,61 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--lr",
-        default=repr(_TRAIN.lr),
+        default=repr(_BASE_LR),
         metavar="SPACE",
         help=(
             "base learning rate: a number or a range such as "
-            f"'float(1e-3, 1, log)' (default: {_TRAIN.lr:g})"
+            f"'float(1e-3, 1, log)' (default: {_BASE_LR:g})"
         ),
     )
     parser.add_argument(
         "--trials",
         type=positive_int,
-        default=_TRIALS,
+        default=_DEFAULTS.trials,
         help=(
             "trials in the whole study, counting those of earlier runs and "
-            f"other workers (default: {_TRIALS})"
+            f"other workers (default: {_DEFAULTS.trials})"
         ),
     )
     parser.add_argument(
         "--epochs",
         type=positive_int,
-        default=_TRAIN.epochs,
-        help=f"epochs of each trial and of the final run (default: {_TRAIN.epochs})",
+        default=_DEFAULTS.epochs,
+        help=f"epochs of each trial and of the final run (default: {_DEFAULTS.epochs})",
     )
     parser.add_argument(
         "--batch-size",
         type=positive_int,
-        default=_TRAIN.batch_size,
-        help=f"images per SGD step (default: {_TRAIN.batch_size})",
+        default=_DEFAULTS.batch_size,
+        help=f"images per SGD step (default: {_DEFAULTS.batch_size})",
     )
     parser.add_argument(
         "--seed",
         type=seed,
-        default=_TRAIN.seed,
+        default=_DEFAULTS.seed,
         help=(
             "seeds the validation split, every trial's weights and shuffling, "
-            f"and the sampler (default: {_TRAIN.seed})"
+            f"and the sampler (default: {_DEFAULTS.seed})"
         ),
     )
     parser.add_argument(
         "--val-fraction",
         type=_fraction,
-        default=_VAL_FRACTION,
+        default=_DEFAULTS.val_fraction,
         help=(
             "share of the training set held out to score trials "
-            f"(default: {_VAL_FRACTION:g})"
+            f"(default: {_DEFAULTS.val_fraction:g})"
         ),
     )
     parser.add_argument(
         "--pruner",
-        choices=("median", "none"),
-        default="median",
-        help="stop trials below the median of earlier ones (default: median)",
+        choices=PRUNERS,
+        default=_DEFAULTS.pruner,
+        help=(
+            "median: stop a trial whose accuracy after an epoch is below the "
+            "median of earlier trials there (from the 6th trial on); none: "
+            f"run every trial to the end (default: {_DEFAULTS.pruner})"
+        ),
     )
     parser.add_argument(
         "--storage",
@@ -160,6 +162,9 @@ def run(args: argparse.Namespace) -> int:
         return _run(args)
     except CommandError as error:
         return fail(PROG, error)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return INTERRUPTED_CODE
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -372,6 +377,7 @@ def _data(data_dir: Path | None, train_size: int | None) -> tuple[TensorData, st
             data.test_images,
             data.test_labels,
         )
-        count = train_size
     source = "bundled MNIST" if data_dir is None else str(data_dir.resolve())
-    return data, f"{source}, first {count} training images"
+    if train_size is None:
+        return data, f"{source}, {count} training images"
+    return data, f"{source}, first {train_size} training images"
