@@ -163,6 +163,8 @@ def test_an_interrupted_search_goes_on_to_the_total(tmp_path, data, monkeypatch)
         "lr": trials[2].user_attrs["lr"],
     }
     assert count_trials(trials) == 4
+    # The interrupted point is drawn again, as an uninterrupted run draws it.
+    assert trials[3].params == trials[2].params
 
 
 def test_a_resumed_search_draws_what_one_run_draws(tmp_path, data):

@@ -289,12 +289,11 @@ class Tuner:
             # Counting and asking in one locked step keeps parallel workers
             # from starting more trials than the study should hold.
             with self._lock:
-                if count_trials(self.study.get_trials(deepcopy=False)) >= (
-                    self.config.trials
-                ):
+                position = count_trials(self.study.get_trials(deepcopy=False))
+                if position >= self.config.trials:
                     return ran
                 trial = self.study.ask()
-            self.study.sampler = _sampler(self.config.seed, trial.number)
+            self.study.sampler = _sampler(self.config.seed, position)
             self._run_trial(trial, data)
             ran += 1
             if on_trial is not None:
@@ -438,19 +437,20 @@ class Tuner:
             self.study.tell(trial, result.final_test_accuracy)
 
 
-def _sampler(seed: int, number: int) -> optuna.samplers.BaseSampler:
-    """Optuna's TPE sampler, seeded for trial ``number`` of a search.
+def _sampler(seed: int, position: int) -> optuna.samplers.BaseSampler:
+    """Optuna's TPE sampler, seeded for the trial at ``position``.
 
     The sampler draws from the study's history, held in the storage, and
     from its random generator. Seeding that generator per trial, from the
-    search's seed and the trial's number, makes a search that stops and
-    goes on draw what one uninterrupted run would, and keeps parallel
-    workers from drawing the same points.
+    search's seed and the number of trials counted before it, makes a
+    search that stops and goes on draw what one uninterrupted run would
+    (an interrupted trial, which does not count, is drawn again), and keeps
+    parallel workers from drawing the same points.
     """
     import numpy as np
     import optuna
 
-    state = np.random.SeedSequence([seed, number]).generate_state(1)[0]
+    state = np.random.SeedSequence([seed, position]).generate_state(1)[0]
     return optuna.samplers.TPESampler(seed=int(state))
 
 
