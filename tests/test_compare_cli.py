@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from lrlab.cli import main
+from lrlab.commands._progress import epoch_bar
 from lrlab.compare import FILES
 
 SPECS = ["exponential(gamma=0.8)", "step(step_size=5, gamma=0.5)"]
@@ -248,3 +250,22 @@ def test_out_holding_other_files_is_refused(tmp_path, capsys, tiny):
     assert code == 2
     assert "holds files that are not an lrlab compare run" in stderr
     assert os.listdir(mine) == ["notes.txt"]
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("stream", "enabled", "shown"),
+    [
+        (Terminal(), True, True),
+        (Terminal(), False, False),  # --quiet
+        (io.StringIO(), True, False),  # redirected
+    ],
+)
+def test_progress_bar_only_on_a_terminal_and_not_quiet(stream, enabled, shown):
+    with epoch_bar(3, description="compare", enabled=enabled, stream=stream) as bar:
+        assert bar.disable is not shown
+        bar.update(3)
