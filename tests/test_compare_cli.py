@@ -269,3 +269,16 @@ def test_progress_bar_only_on_a_terminal_and_not_quiet(stream, enabled, shown):
     with epoch_bar(3, description="compare", enabled=enabled, stream=stream) as bar:
         assert bar.disable is not shown
         bar.update(3)
+
+
+def test_a_missing_data_dir_in_the_config_file(tmp_path, capsys):
+    config = tmp_path / "c.toml"
+    config.write_text('data_dir = "nowhere"\nschedules = ["constant"]\n')
+
+    code, _, stderr = compare(capsys, "--config", config, "--out", tmp_path / "o")
+
+    assert code == 2
+    assert stderr == (
+        "lrlab compare: error: argument --config: data_dir: "
+        f"{tmp_path / 'nowhere'}: no such directory\n"
+    )

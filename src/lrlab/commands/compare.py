@@ -134,7 +134,13 @@ def _run(args: argparse.Namespace) -> int:
         check_output_folder(out, overwrite=args.overwrite)
     except OutputFolderError as error:
         raise CommandError(f"argument --out: {error}") from None
-    data = _load(config.data_dir, given="data_dir" in settings or args.data_dir)
+    if args.data_dir is not None:
+        source = "argument --data-dir"
+    elif "data_dir" in settings:
+        source = "argument --config: data_dir"
+    else:
+        source = "bundled data"
+    data = _load(config.data_dir, source)
 
     if config.batch_size > len(data.train):
         raise CommandError(
@@ -151,7 +157,10 @@ def _run(args: argparse.Namespace) -> int:
             bar.set_postfix_str(f"best test accuracy {best:.4f}", refresh=False)
             bar.update(1)
 
-        comparison = run_comparison(config, data, on_epoch=on_epoch)
+        try:
+            comparison = run_comparison(config, data, on_epoch=on_epoch)
+        except ValueError as error:  # a schedule gave a negative factor
+            raise CommandError(f"argument SPEC: {error}") from None
 
     print(format_table(comparison))
     try:
@@ -240,14 +249,13 @@ def _header(config: CompareConfig, data: Any) -> str:
     )
 
 
-def _load(data_dir: str | None, *, given: object) -> Any:
+def _load(data_dir: str | None, source: str) -> Any:
     from lrlab.data import DataError, load_mnist
 
     try:
         return load_mnist(data_dir)
     except DataError as error:
-        where = "argument --data-dir" if given else "bundled data"
-        raise CommandError(f"{where}: {error}") from None
+        raise CommandError(f"{source}: {error}") from None
 
 
 def _default_out() -> str:
