@@ -1,8 +1,8 @@
 """Train the classic MNIST lesson under a learning-rate schedule.
 
 The lesson: one ``Linear(784, 10)`` layer, cross-entropy loss, plain SGD
-(no momentum, no weight decay), batches of 100 shuffled training images (the last
-partial batch dropped), one schedule value per epoch::
+(no momentum, no weight decay), batches of 100 shuffled training images
+(the last partial batch dropped), one schedule value per epoch::
 
     lr during epoch e (1-based) = config.lr * schedule(e - 1)
 
@@ -17,10 +17,11 @@ Note:
     the one-hot label, times the inputs; then ``W -= lr * gradient``)
     instead of going through autograd and ``torch.optim.SGD``. For this
     model it is the same computation, but the fixed cost per step of
-    autograd (about 100 us) and of ``SGD.step()`` (about 20 us) is larger
+    autograd (about 100 us) and of ``SGD.step()`` (20 to 45 us) is larger
     than the arithmetic itself (about 60 us), and the lesson takes 9,000
     steps. The tests check the weights against autograd and
-    ``torch.optim.SGD`` after whole epochs.
+    ``torch.optim.SGD`` after whole epochs. The loop handles only this
+    model and plain SGD.
 """
 
 from __future__ import annotations
@@ -126,8 +127,8 @@ class TensorData:
 
     Attributes:
         train_images: ``uint8``, N x features, kept as bytes (a quarter of the
-            memory of floats, and faster to shuffle); each batch is scaled
-            to [0, 1] when it is used.
+            memory of floats, and faster to shuffle); :func:`train` scales
+            each batch to [0, 1] as it uses it.
         train_labels: ``int64``, N.
         test_images: ``float32``, M x features, scaled to [0, 1].
         test_labels: ``int64``, M.
@@ -200,11 +201,11 @@ def train_many(
     Every model starts from the same initial weights and sees the same
     batches in the same order (those of ``train`` with the same seed), so
     the schedule is the only difference between them. The models are
-    stepped together as one batched model: their weights are stacked into
-    one S x 10 x features tensor, each batch is multiplied by all of them
-    at once, and one update steps them all. Each result
-    equals a separate ``train(config, data, schedule)`` to within float
-    rounding, at a fraction of the cost of S separate runs.
+    stepped together as one batched model: their weights and biases are
+    stacked into one S x 10 x (features + 1) tensor, each batch is
+    multiplied by all of them at once, and one update steps them all. Each
+    result equals a separate ``train(config, data, schedule)`` to within
+    float rounding, at a fraction of the cost of S separate runs.
 
     Args:
         config: epochs, base lr, batch size and seed, shared by all.
