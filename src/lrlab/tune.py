@@ -50,6 +50,7 @@ __all__ = [
     "StudyMismatchError",
     "TuneConfig",
     "Tuner",
+    "hide_password",
     "holdout_split",
     "storage_url",
 ]
@@ -557,10 +558,15 @@ def _storage_problem(url: str, error: Exception) -> str:
     cause = getattr(error, "orig", None) or error
     lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
     reason = lines[0] if lines else type(cause).__name__
-    return f"cannot open storage {_hide_password(url)!r}: {reason}"
+    return f"cannot open storage {hide_password(url)!r}: {reason}"
 
 
-def _hide_password(url: str) -> str:
+def hide_password(url: str) -> str:
+    """``url`` with its password, if any, shown as ``***``.
+
+    >>> hide_password("postgresql://tune:secret@db.example/lrlab")
+    'postgresql://tune:***@db.example/lrlab'
+    """
     with contextlib.suppress(Exception):
         from sqlalchemy.engine import make_url
 

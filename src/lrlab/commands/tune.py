@@ -224,7 +224,8 @@ def _search(
     before = tune.count_trials(study.get_trials(deepcopy=False))
     if not args.quiet:
         print(
-            f"study {study.study_name!r} in {args.storage}: {before} of "
+            f"study {study.study_name!r} in {tune.hide_password(args.storage)}: "
+            f"{before} of "
             f"{config.trials} trials done; training on "
             f"{len(search_data.train_labels)} images, validating on "
             f"{len(search_data.test_labels)}, {config.epochs} epochs each"
