@@ -51,8 +51,14 @@ def plot_images(comparison: Comparison) -> dict[str, bytes]:
             for result in comparison.results
         }
         if stem == "lr":
+            base_lr = comparison.config.lr
             figure = plotting.schedule_figure(
-                curves, base_lr=comparison.config.lr, steps_per_epoch=1
+                curves, base_lr=base_lr, steps_per_epoch=1
+            )
+            # Epoch e is drawn from e - 1 to e, at lr * schedule(e - 1).
+            figure.axes[0].set_title(
+                f"learning rate = {base_lr:g} \N{MULTIPLICATION SIGN} "
+                "schedule(e - 1) during epoch e"
             )
         else:
             figure = metric_figure(curves, label)
