@@ -249,15 +249,15 @@ def _train(
     num_train = len(data.train_labels)
     count = len(schedules)
     generator = torch.Generator().manual_seed(config.seed)
-    initial = _new_model(data.num_features, generator)
-
-    # Every model starts from the same draw: copies of one Linear's weights.
-    # Each model's weights and bias are one 10 x (F + 1) matrix [W | b].
     features = data.num_features
+
+    # Every model starts from the same draw. Each model's weights and bias
+    # are one 10 x (F + 1) matrix [W | b].
     params = torch.empty(count, NUM_CLASSES, features + 1)
     weight, bias = params[:, :, :features], params[:, :, features]
-    weight.copy_(initial.weight.detach())
-    bias.copy_(initial.bias.detach())
+    initial_weight, initial_bias = _initial_weights(features, generator)
+    weight.copy_(initial_weight)
+    bias.copy_(initial_bias)
     sgd = _SoftmaxSGD(params, data, config.batch_size)
 
     history: list[tuple[EpochRecord, ...]] = []
@@ -386,24 +386,30 @@ def _one_thread() -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
-def _new_model(num_features: int, generator: torch.Generator) -> torch.nn.Linear:
-    """``Linear(num_features, 10)``, initialized like PyTorch's default.
+def _initial_weights(
+    num_features: int, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Weights and bias of a fresh ``Linear(num_features, 10)``.
 
-    PyTorch draws weights and biases from U(-1/sqrt(F), 1/sqrt(F)); here
-    the draw uses ``generator``, and the global RNG is left alone.
+    Drawn as PyTorch's default initialization draws them, from
+    U(-1/sqrt(F), 1/sqrt(F)), weights first, but from ``generator``: the
+    global RNG is left alone.
     """
-    model = torch.nn.utils.skip_init(torch.nn.Linear, num_features, NUM_CLASSES)
     bound = 1 / math.sqrt(num_features)
-    with torch.no_grad():
-        model.weight.uniform_(-bound, bound, generator=generator)
-        model.bias.uniform_(-bound, bound, generator=generator)
-    return model
+    weight = torch.empty(NUM_CLASSES, num_features)
+    bias = torch.empty(NUM_CLASSES)
+    weight.uniform_(-bound, bound, generator=generator)
+    bias.uniform_(-bound, bound, generator=generator)
+    return weight, bias
 
 
 def _linear(weight: torch.Tensor, bias: torch.Tensor) -> torch.nn.Linear:
     """A ``Linear`` layer holding copies of ``weight`` and ``bias``."""
     out_features, in_features = weight.shape
-    model = torch.nn.utils.skip_init(torch.nn.Linear, in_features, out_features)
+    # Linear() draws initial weights from the global RNG; put it back after.
+    # (torch.nn.utils.skip_init avoids the draw but imports sympy: 0.4 s.)
+    with torch.random.fork_rng(devices=[]):
+        model = torch.nn.Linear(in_features, out_features)
     with torch.no_grad():
         model.weight.copy_(weight)
         model.bias.copy_(bias)
