@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -14,6 +16,7 @@ from conftest import tiny_mnist
 from lrlab.compare import (
     FILES,
     OutputFolderError,
+    ScheduleResult,
     check_output_folder,
     run_comparison,
     write_comparison,
@@ -229,3 +232,21 @@ def test_the_folder_holds_a_config_that_repeats_the_run(comparison, tiny, tmp_pa
         assert [(r.lr, r.train_loss, r.test_accuracy) for r in first.records] == [
             (r.lr, r.train_loss, r.test_accuracy) for r in second.records
         ]
+
+
+def test_a_diverged_loss_is_null_in_json_and_nan_in_csv(comparison, tmp_path):
+    first = comparison.results[0]
+    records = (dataclasses.replace(first.records[0], train_loss=math.nan),)
+    diverged = dataclasses.replace(
+        comparison,
+        config=dataclasses.replace(comparison.config, schedules=(first.spec,)),
+        results=(ScheduleResult(first.spec, records),),
+    )
+
+    write_comparison(diverged, tmp_path / "cmp")
+
+    summary = json.loads((tmp_path / "cmp" / "summary.json").read_text())
+    assert summary["results"][0]["final_train_loss"] is None
+    row = json.loads((tmp_path / "cmp" / "metrics.jsonl").read_text())
+    assert row["train_loss"] is None
+    assert ",nan," in (tmp_path / "cmp" / "metrics.csv").read_text()

@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import platform
 import shutil
@@ -278,7 +279,7 @@ def _file_contents(comparison: Comparison, report: ModuleType) -> dict[str, byte
     files = {
         "metrics.csv": _metrics_csv(comparison).encode(),
         "metrics.jsonl": _metrics_jsonl(comparison).encode(),
-        "summary.json": (json.dumps(comparison.summary(), indent=2) + "\n").encode(),
+        "summary.json": (_json(comparison.summary(), indent=2) + "\n").encode(),
         "config.toml": comparison.config.to_toml().encode(),
         **{f"{name}.png": data for name, data in images.items()},
     }
@@ -322,7 +323,22 @@ def _metrics_csv(comparison: Comparison) -> str:
 
 
 def _metrics_jsonl(comparison: Comparison) -> str:
-    return "".join(json.dumps(row) + "\n" for row in _metrics_rows(comparison))
+    return "".join(_json(row) + "\n" for row in _metrics_rows(comparison))
+
+
+def _json(value: object, indent: int | None = None) -> str:
+    """Strict JSON: a loss that overflowed (nan, inf) is written as null."""
+    return json.dumps(_finite(value), indent=indent, allow_nan=False)
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
 
 def _is_run(folder: Path) -> bool:

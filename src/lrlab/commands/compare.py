@@ -189,10 +189,13 @@ def format_table(comparison: Any) -> str:
             f"{best:>16}  {result.final_train_loss:>10.4f}  {result.seconds:>6.1f}"
         )
     count = len(comparison.results)
-    lines.append(
-        f"{count} schedule{'s' if count > 1 else ''} trained together in "
-        f"{comparison.seconds:.1f} s; time s is each one's share"
-    )
+    if count == 1:
+        lines.append(f"trained in {comparison.seconds:.1f} s")
+    else:
+        lines.append(
+            f"{count} schedules trained together in {comparison.seconds:.1f} s; "
+            f"time s is each one's share"
+        )
     return "\n".join(lines)
 
 
