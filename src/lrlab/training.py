@@ -300,8 +300,9 @@ class _SoftmaxSGD:
     onehot(y)) / B``, and the step is ``P -= lr * E x``, each model with its
     own lr: what ``torch.optim.SGD(lr=lr)`` does with that gradient.
 
-    The images stay bytes until their batch comes up; the batch is copied
-    to floats as 0..255 (with 255 in the constant column) and the 1/255
+    The images stay bytes until their batch comes up: each batch's rows are
+    gathered in the epoch's shuffled order into a small byte buffer, then
+    copied to floats as 0..255 (with 255 in the constant column) and the 1/255
     scaling to [0, 1] is the ``alpha`` of the two matrix products
     (``W (x / 255)`` evaluated as ``(W x) / 255``: the same model on the
     same inputs, up to float rounding). All buffers and views are made
@@ -316,7 +317,8 @@ class _SoftmaxSGD:
         steps = len(data.train_labels) // batch_size  # drops a partial batch
 
         self.params = params.view(count * NUM_CLASSES, features + 1)
-        self.images = torch.empty_like(data.train_images)
+        self.num_steps = steps
+        self.pixels = torch.empty(batch_size, features, dtype=torch.uint8)
         self.labels = torch.empty(1, 1, len(data.train_labels), dtype=torch.int64)
         self.picked = torch.empty(count, 1, steps * batch_size)
         self.batch = torch.full((batch_size, features + 1), 255.0)
@@ -326,7 +328,6 @@ class _SoftmaxSGD:
         self.scale = torch.empty(count, 1, 1)
         self.steps = [
             (
-                self.images[i:j],
                 self.labels[:, :, i:j].expand(count, 1, batch_size),
                 self.picked[:, :, i:j],
             )
@@ -335,8 +336,9 @@ class _SoftmaxSGD:
 
     def epoch(self, order: torch.Tensor, lrs: list[float]) -> list[float]:
         """One pass over the images in ``order``; each model's mean loss."""
-        torch.index_select(self.data.train_images, 0, order, out=self.images)
         torch.index_select(self.data.train_labels, 0, order, out=self.labels[0, 0])
+        images, pixels = self.data.train_images, self.pixels
+        batches = order[: self.num_steps * self.batch_size].view(self.num_steps, -1)
 
         size, count = self.batch_size, self.count
         shape = (count, NUM_CLASSES, size)
@@ -353,7 +355,8 @@ class _SoftmaxSGD:
             lr = torch.tensor(lrs, dtype=torch.float64) / size
             scale.copy_(lr.view(count, 1, 1))
 
-        for pixels, labels, picked in self.steps:
+        for index, (labels, picked) in zip(batches, self.steps, strict=True):
+            torch.index_select(images, 0, index, out=pixels)
             pixels_in.copy_(pixels)
 
             torch.addmm(logits, params, x_t, beta=0, alpha=1 / 255, out=logits)
