@@ -38,8 +38,9 @@ def server_url():
         return
 
     # Not pytest's tmp_path: the server may run as another user, who
-    # cannot enter pytest's private folders.
-    folder = tempfile.mkdtemp(prefix="lrlab-pg.")
+    # cannot enter pytest's private folders (nor, maybe, $TMPDIR).
+    shared = "/tmp" if os.path.isdir("/tmp") else None
+    folder = tempfile.mkdtemp(prefix="lrlab-pg.", dir=shared)
     started = subprocess.run(
         ["bash", str(SCRIPT), "start", folder],
         capture_output=True,
