@@ -329,6 +329,7 @@ def test_cli_searches_retrains_and_writes(tmp_path, capsys, monkeypatch):
         ),
         (["step(int(1, 3)"], "argument SPACE: invalid search space .* position 4"),
         ([SPACE, "--lr", "float(0, 1)"], "argument --lr: invalid search space"),
+        (["step(5)"], "argument SPACE: nothing to search: neither SPACE nor --lr"),
         ([SPACE, "--trials", "0"], "argument --trials: must be a positive integer"),
         ([SPACE, "--val-fraction", "0"], "argument --val-fraction: must be a numb"),
         ([SPACE, "--val-fraction", "1.5"], "between 0 and 1 .*got '1.5'"),

@@ -329,9 +329,16 @@ def _space(schedule_text: str, lr_text: str) -> SearchSpace:
     except (ValueError, TypeError) as error:
         raise CommandError(f"argument SPACE: {error}") from None
     try:
-        return parse_space(schedule_text, lr_text)
+        space = parse_space(schedule_text, lr_text)
     except (ValueError, TypeError) as error:
         raise CommandError(f"argument --lr: {error}") from None
+    if not space.dimensions():
+        raise CommandError(
+            f"argument SPACE: nothing to search: neither SPACE nor --lr holds a "
+            f"range such as int(1, 10), got {schedule_text!r} and --lr "
+            f"{lr_text!r} (lrlab train runs a single schedule)"
+        )
+    return space
 
 
 def _fraction(text: str) -> float:
