@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -380,3 +381,42 @@ def test_console_script_runs_the_lesson_on_a_folder(tiny_dir):
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert len(epoch_rows(done.stdout)) == 2
+
+
+def lrlab_popen(*argv: str) -> subprocess.Popen:
+    script = Path(sys.executable).with_name("lrlab")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "lrlab.cli"]
+    return subprocess.Popen(
+        [*command, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def test_reader_going_away_is_not_an_error_message(tiny_dir):
+    # Enough output to fill the pipe, so that writing fails once it is closed.
+    process = lrlab_popen(
+        "train", "--data-dir", str(tiny_dir), "--epochs", "5000", "--batch-size", "300"
+    )
+    process.stdout.readline()
+    process.stdout.close()
+
+    assert process.wait(timeout=120) == 1
+    assert process.stderr.read() == ""
+
+
+def test_interrupt_is_one_line(tiny_dir):
+    process = lrlab_popen(
+        "train",
+        "--data-dir",
+        str(tiny_dir),
+        "--epochs",
+        "100000",
+        "--batch-size",
+        "300",
+    )
+    for _ in range(5):
+        process.stdout.readline()
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+
+    assert process.returncode == 130
+    assert err == "lrlab train: interrupted\n"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -22,6 +23,7 @@ from lrlab.commands import train as train_command
 __all__ = ["build_parser", "main"]
 
 USAGE_ERROR = 2
+INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -62,7 +64,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         _unrecognized(parser, args.command, unknown)
-    return args.func(args)
+
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print(f"lrlab {args.command}: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (``lrlab train | head``): stop quietly. Python
+        # flushes stdout again at exit, so point it somewhere that accepts.
+        _silence_stdout()
+        return 1
+
+
+def _silence_stdout() -> None:
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, descriptor)
+    os.close(devnull)
 
 
 def _unrecognized(parser: ArgumentParser, command: str, unknown: list[str]) -> NoReturn:
