@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,11 +205,13 @@ def _read_bytes(path: Path, sha256: str | None = None) -> bytes:
     except OSError as error:
         raise DataError(f"{path}: cannot read: {error.strerror}") from None
 
-    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
-        raise DataError(
-            f"{path}: SHA-256 is {hashlib.sha256(data).hexdigest()}, expected "
-            f"{sha256}; the installed copy is damaged, reinstall lrlab"
-        )
+    if sha256 is not None:
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != sha256:
+            raise DataError(
+                f"{path}: SHA-256 is {digest}, expected {sha256}; the installed "
+                "copy is damaged, reinstall lrlab"
+            )
     if not data:
         raise DataError(f"{path}: empty file")
     if path.suffix != ".gz":
@@ -250,7 +253,7 @@ def _parse_idx(path: Path, raw: bytes, magic: int | None) -> np.ndarray:
         int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)
     )
     dtype = _IDX_DTYPES[type_code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize
     actual = len(raw) - header_size
     if actual != expected:
         problem = "truncated" if actual < expected else "too long"
