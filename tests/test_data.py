@@ -313,3 +313,10 @@ def test_no_images_at_all(tiny_dir):
         DataError, match=r"train-images-idx3-ubyte\.gz: holds no images"
     ):
         load_mnist(tiny_dir)
+
+
+def test_absurd_dimensions_are_a_truncated_file_not_a_crash(tmp_path):
+    header = IMAGES_MAGIC.to_bytes(4, "big") + (2**32 - 1).to_bytes(4, "big") * 3
+    path = write_idx(tmp_path / "big-idx3-ubyte", None, raw=header + b"\0" * 10)
+    with pytest.raises(DataError, match=r"truncated: dimensions 4294967295 x"):
+        read_idx(path, magic=IMAGES_MAGIC)
