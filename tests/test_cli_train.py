@@ -62,12 +62,11 @@ def lessons(tmp_path_factory):
     """Each lesson once; exponential twice (metrics as .jsonl, then .csv)."""
     folder = tmp_path_factory.mktemp("metrics")
     jsonl, csv_path = folder / "exp.jsonl", folder / "exp.csv"
+    lesson = ("train", "--seed", "0", "--schedule")
     return {
-        "exp": run("train", "--schedule", EXPONENTIAL, "--metrics", str(jsonl)),
-        "exp again": run(
-            "train", "--schedule", EXPONENTIAL, "--metrics", str(csv_path)
-        ),
-        "step": run("train", "--schedule", STEP, "--seed", "0"),
+        "exp": run(*lesson, EXPONENTIAL, "--metrics", str(jsonl)),
+        "exp again": run(*lesson, EXPONENTIAL, "--metrics", str(csv_path)),
+        "step": run(*lesson, STEP),
         "jsonl": jsonl,
         "csv": csv_path,
     }
