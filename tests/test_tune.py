@@ -252,11 +252,17 @@ def test_files_of_a_study(tmp_path, data):
     with tuner(tmp_path, trials=3) as search:
         search.search(holdout_split(data, 0.1, seed=0))
         best = search.retrain_best(data)
-        notes = _tune_files.write_results(
+        written = _tune_files.write_results(
             tmp_path / "out", search.study, search.config, best
         )
 
-    assert notes == []
+    assert written.notes == []
+    assert [path.name for path in written.files] == [
+        "trials.csv",
+        "best.toml",
+        "history.png",
+        "importance.png",
+    ]
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == ["best.toml", "history.png", "importance.png", "trials.csv"]
     rows = list(csv.DictReader(io.StringIO((tmp_path / "out/trials.csv").read_text())))
@@ -273,14 +279,18 @@ def test_files_of_a_study(tmp_path, data):
 
 
 def test_importance_needs_two_parameters(tmp_path, data):
+    # An importance plot of an earlier run is not left behind.
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out/importance.png").write_bytes(b"old")
+
     with tuner(tmp_path, trials=2, space="step(int(1, 3))", lr="0.1") as search:
         search.search(holdout_split(data, 0.1, seed=0))
         best = search.retrain_best(data)
-        notes = _tune_files.write_results(
+        written = _tune_files.write_results(
             tmp_path / "out", search.study, search.config, best
         )
 
-    assert notes == [
+    assert written.notes == [
         "importance.png not drawn: parameter importance needs at least 2 "
         "completed trials and 2 parameters, the study has 2 and 1"
     ]

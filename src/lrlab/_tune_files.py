@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ from lrlab.tune import INTERRUPTED, Best, TuneConfig
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["FILES", "write_results"]
+__all__ = ["FILES", "Written", "best_toml", "trials_csv", "write_results"]
 
 FILES = {
     "trials": "trials.csv",
@@ -33,38 +34,53 @@ FILES = {
 }
 
 
+@dataclass
+class Written:
+    """The files written, and for each one left out a note saying why."""
+
+    files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def write(self, path: Path, data: bytes) -> None:
+        write_atomically(path, data)
+        self.files.append(path)
+
+    def leave_out(self, path: Path, reason: str) -> None:
+        # A file of an earlier run would tell about another study state.
+        path.unlink(missing_ok=True)
+        self.notes.append(f"{path.name} not {_verb(path)}: {reason}")
+
+
 def write_results(
     folder: Path,
     study: optuna.Study,
     config: TuneConfig,
     best: Best | None,
     data_dir: str | None = None,
-) -> list[str]:
+) -> Written:
     """Write the study's files into ``folder`` (made if missing).
 
     ``data_dir`` (the MNIST folder, None for the bundled copy) goes into
-    the best-settings file.
-
-    Returns:
-        Notes on files left out and why, one line each (empty when all
-        four were written).
+    the best-settings file. A file that cannot be made (no completed
+    trial, too few for the importance plot) is removed if an earlier run
+    left one, and a note says why.
     """
     folder.mkdir(parents=True, exist_ok=True)
     trials = study.get_trials(deepcopy=False)
-    notes = []
+    written = Written()
 
-    write_atomically(folder / FILES["trials"], trials_csv(trials).encode())
+    written.write(folder / FILES["trials"], trials_csv(trials).encode())
     if best is None:
-        notes.append(f"{FILES['best']} not written: no trial completed")
+        written.leave_out(folder / FILES["best"], "no trial completed")
     else:
         text = best_toml(study.study_name, config, best, len(trials), data_dir)
-        write_atomically(folder / FILES["best"], text.encode())
+        written.write(folder / FILES["best"], text.encode())
 
     with warnings.catch_warnings():
         # optuna.visualization.matplotlib is marked experimental.
         warnings.simplefilter("ignore")
-        notes += _plots(folder, study)
-    return notes
+        _plots(folder, study, written)
+    return written
 
 
 def trials_csv(trials: list[optuna.trial.FrozenTrial]) -> str:
@@ -134,43 +150,47 @@ def best_toml(
     return comment + tomli_w.dumps(settings)
 
 
-def _plots(folder: Path, study: optuna.Study) -> list[str]:
+def _plots(folder: Path, study: optuna.Study, written: Written) -> None:
     import matplotlib.pyplot as plt
     from optuna.trial import TrialState
     from optuna.visualization import matplotlib as optuna_plots
 
-    notes = []
+    history, importance = folder / FILES["history"], folder / FILES["importance"]
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if not done:
-        notes.append(f"{FILES['history']} not drawn: no trial completed")
+        written.leave_out(history, "no trial completed")
     else:
         axes = optuna_plots.plot_optimization_history(
             study, target_name="validation accuracy"
         )
-        _save(plt, axes.figure, folder / FILES["history"])
+        _save(plt, axes.figure, history, written)
 
     params = {name for trial in done for name in trial.params}
     if len(done) < 2 or len(params) < 2:
-        notes.append(
-            f"{FILES['importance']} not drawn: parameter importance needs at "
-            f"least 2 completed trials and 2 parameters, the study has "
-            f"{len(done)} and {len(params)}"
+        written.leave_out(
+            importance,
+            f"parameter importance needs at least 2 completed trials and 2 "
+            f"parameters, the study has {len(done)} and {len(params)}",
         )
-        return notes
+        return
     try:
         axes = optuna_plots.plot_param_importances(
             study, target_name="validation accuracy"
         )
     except (ValueError, RuntimeError) as error:
-        notes.append(f"{FILES['importance']} not drawn: {error}")
-        return notes
-    _save(plt, axes.figure, folder / FILES["importance"])
-    return notes
+        written.leave_out(importance, str(error))
+        return
+    _save(plt, axes.figure, importance, written)
 
 
-def _save(plt: Any, figure: Any, path: Path) -> None:
+def _save(plt: Any, figure: Any, path: Path, written: Written) -> None:
     try:
         figure.tight_layout()
         save_figure(figure, path)
+        written.files.append(path)
     finally:
         plt.close(figure)
+
+
+def _verb(path: Path) -> str:
+    return "drawn" if path.suffix == ".png" else "written"

@@ -274,16 +274,15 @@ def _search(
     matplotlib.use("Agg")
     try:
         data_dir = None if args.data_dir is None else str(args.data_dir.resolve())
-        notes = _tune_files.write_results(out, study, config, best, data_dir)
+        written = _tune_files.write_results(out, study, config, best, data_dir)
     except OSError as error:
         reason = error.strerror or str(error)
         message = f"argument --out: cannot write {str(out)!r}: {reason}"
         raise CommandError(message) from None
     if not args.quiet:
-        for note in notes:
+        for note in written.notes:
             print(f"note: {note}")
-        written = [n for n in _tune_files.FILES.values() if (out / n).exists()]
-        print(f"wrote {', '.join(str(out / name) for name in written)}")
+        print(f"wrote {', '.join(str(path) for path in written.files)}")
     return 0 if best is not None else 1
 
 
