@@ -167,6 +167,27 @@ def test_an_interrupted_search_goes_on_to_the_total(tmp_path, data, monkeypatch)
     assert trials[3].params == trials[2].params
 
 
+def test_failed_trials_are_recorded_and_count(tmp_path, data, monkeypatch):
+    def diverge(*args, **kwargs):
+        raise ValueError("schedule must give a finite factor >= 0, got nan")
+
+    monkeypatch.setattr(lrlab.tune, "train", diverge)
+    with tuner(tmp_path, trials=2) as search:
+        assert search.search(holdout_split(data, 0.1, seed=0)) == 2
+        assert search.best() is None
+        with pytest.raises(ValueError, match="has no completed trial"):
+            search.retrain_best(data)
+        written = _tune_files.write_results(
+            tmp_path / "out", search.study, search.config, None
+        )
+
+    states = [t.state for t in search.study.trials]
+    assert states == [TrialState.FAIL, TrialState.FAIL]
+    assert search.study.trials[0].user_attrs["error"].endswith("got nan")
+    assert [path.name for path in written.files] == ["trials.csv"]
+    assert written.notes[0] == "best.toml not written: no trial completed"
+
+
 def test_a_resumed_search_draws_what_one_run_draws(tmp_path, data):
     search_data = holdout_split(data, 0.1, seed=0)
     (tmp_path / "a").mkdir()
