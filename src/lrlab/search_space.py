@@ -38,13 +38,21 @@ from __future__ import annotations
 
 import ast
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lrlab.schedules import Schedule, registry
 from lrlab.schedules._base import fields
-from lrlab.spec import SpecError, _number, _Reader, format_value
+from lrlab.spec import (
+    SpecError,
+    _fits_float,
+    _number,
+    _Reader,
+    _too_large,
+    format_value,
+)
 
 if TYPE_CHECKING:
     import optuna
@@ -156,8 +164,10 @@ class SearchSpace:
 
     def canonical(self) -> str:
         """Both spaces with the spacing and quoting normalized, for comparing."""
-        schedule = ast.unparse(ast.parse(self.schedule_text.strip(), mode="eval"))
-        lr = ast.unparse(ast.parse(self.lr_text.strip(), mode="eval"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "invalid escape sequence"
+            schedule = ast.unparse(ast.parse(self.schedule_text.strip(), mode="eval"))
+            lr = ast.unparse(ast.parse(self.lr_text.strip(), mode="eval"))
         return f"{schedule}; lr={lr}"
 
 
@@ -240,13 +250,7 @@ class _SpaceReader(_Reader):
 
     def read_lr(self) -> float:
         """Read a positive number or one range of positive numbers."""
-        try:
-            tree = ast.parse(self.text[self.indent :], mode="eval")
-        except SyntaxError as error:
-            position = self._position(error.lineno or 1, (error.offset or 1) - 1)
-            raise self._error(position, (error.msg or "syntax error").strip()) from None
-
-        node = tree.body
+        node = self._tree().body
         kind = _kind(node) if isinstance(node, ast.Call) else None
         if kind is not None:
             dimension = self._dimension(kind, node)
@@ -257,7 +261,7 @@ class _SpaceReader(_Reader):
                     raise self._error(node, message)
             return float(self.choose("lr", dimension))
 
-        value = _number(node)
+        value = self._number(node)
         if value is None or not _positive(value):
             raise self._error(
                 node,
@@ -362,7 +366,7 @@ class _SpaceReader(_Reader):
         return IntRange(low, high, step, log)
 
     def _range_number(self, kind: str, node: ast.AST) -> int | float:
-        value = _number(node)
+        value = self._number(node)
         if value is None or not math.isfinite(value):
             raise self._error(
                 node, f"{kind}() bounds must be numbers, got {self._source(node)}"
@@ -385,9 +389,16 @@ class _SpaceReader(_Reader):
                 raise self._error(node.args[index], f"choice() lists {shown} twice")
         return Choice(options)
 
+    def _number(self, node: ast.AST) -> int | float | None:
+        """A numeric literal, as :func:`lrlab.spec._number`, if it fits a float."""
+        number = _number(node)
+        if number is not None and not _fits_float(number):
+            raise self._error(node, _too_large(self._source(node)))
+        return number
+
     def _literal(self, node: ast.AST) -> Any:
         """A number, a word, a quoted string, true/false or none."""
-        number = _number(node)
+        number = self._number(node)
         if number is not None:
             return number
         if isinstance(node, ast.Name):

@@ -36,6 +36,7 @@ import dataclasses
 import difflib
 import inspect
 import keyword
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,18 +161,29 @@ class _Reader:
         self.lines = text[self.indent :].splitlines(keepends=True)
 
     def read(self) -> Schedule:
-        try:
-            tree = ast.parse(self.text[self.indent :], mode="eval")
-        except SyntaxError as error:
-            position = self._position(error.lineno or 1, (error.offset or 1) - 1)
-            message = (error.msg or "syntax error").strip()
-            raise self._error(position, message) from None
-
+        tree = self._tree()
         body = tree.body
         if isinstance(body, ast.Name):
             body = ast.Call(func=body, args=[], keywords=[])
             ast.copy_location(body, tree.body)
         return self._schedule(body)
+
+    def _tree(self) -> ast.Expression:
+        """The syntax tree of the text; a syntax error is a SpecError."""
+        try:
+            with warnings.catch_warnings():
+                # "invalid decimal literal" (5if) and the like: the error, if
+                # any, is reported below; a warning would be a second line.
+                warnings.simplefilter("ignore")
+                return ast.parse(self.text[self.indent :], mode="eval")
+        except SyntaxError as error:
+            position = self._position(error.lineno or 1, (error.offset or 1) - 1)
+            message = (error.msg or "syntax error").strip()
+            raise self._error(position, message) from None
+        except (RecursionError, MemoryError):
+            # Python's parser gives up on a few thousand nested operators
+            # (1+1+...+1, ----1, a.a.a...): no spec comes near that.
+            raise self._error(0, "too deeply nested to read") from None
 
     def _position(self, lineno: int, char_col: int) -> int:
         before = sum(len(line) for line in self.lines[: lineno - 1])
@@ -255,6 +267,8 @@ class _Reader:
             return node.value
         number = _number(node)
         if number is not None:
+            if not _fits_float(number):
+                raise self._error(node, _too_large(self._source(node)))
             return number
         raise self._error(
             node,
@@ -275,6 +289,22 @@ def _number(node: ast.AST) -> int | float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return sign * value
+
+
+def _fits_float(number: int | float) -> bool:
+    """False for an int literal beyond the float range (10**400, 0xfff...)."""
+    try:
+        float(number)
+    except OverflowError:
+        return False
+    return True
+
+
+def _too_large(source: str) -> str:
+    shown = (
+        source if len(source) <= 40 else f"{source[:20]}... ({len(source)} characters)"
+    )
+    return f"number too large (the largest is about 1.8e308), got {shown}"
 
 
 def _unknown_name(name: str, known: list[str]) -> str:
