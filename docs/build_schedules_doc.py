@@ -95,7 +95,8 @@ import numpy as np
 from lrlab.schedules import Cosine, Warmup
 
 schedule = Warmup(Cosine(total_steps=900, min_factor=0.1), warmup_steps=100)
-schedule(0)  # 0.0, a Python float
+schedule(0)  # 0.0099..., 1/101: a Python float
+schedule(99)  # 0.990..., 100/101
 schedule(100)  # 1.0
 schedule(np.arange(1000))  # float64 array, one vectorized call
 ```
@@ -109,6 +110,14 @@ schedulers in `lrlab.lr_scheduler` are built on these.
   `cosine_restarts`, `cyclic` and `repeat` go on repeating, because
   repeating is what they are for; `step`, `exponential` and `inverse_sqrt`
   have no end and keep changing. Each class says which in its docstring.
+- **Step 0 is not 0** unless you ask for it. By default
+  (`start_factor=none`) the warmups of `warmup`, `wsd` and
+  `inverse_sqrt` start one step into a straight climb from 0: with
+  `warmup_steps=W`, step `t` gets `(t + 1) / (W + 1)` of the target and
+  step `W` the target itself, so the very first update (the whole first
+  epoch, when stepping per epoch) already learns. `start_factor=0`
+  starts at exactly 0, if that is what you want; any other number
+  starts there.
 - **Steps** may be ints, floats or numpy arrays of any shape, >= 0. A
   negative, NaN or infinite step raises `ValueError`.
 - **Arguments** are checked when the schedule is built. A bad value raises

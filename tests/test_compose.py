@@ -54,8 +54,19 @@ GOLDEN = [
         Warmup(Cosine(4), 2, start_factor=0.5),
         [(0, 0.5), (1, 0.75), (2, 1.0), (4, 0.5), (6, 0.0), (7, 0.0)],
     ),
-    # the ramp ends at the wrapped schedule's first value, 0.8
-    (Warmup(Constant(0.8), 4), [(0, 0.0), (1, 0.2), (2, 0.4), (3, 0.6), (4, 0.8)]),
+    # the ramp ends at the wrapped schedule's first value, 0.8; by default it
+    # starts one step up: 0.8 * (t + 1) / 5
+    (
+        Warmup(Constant(0.8), 4),
+        [(0, 0.16), (1, 0.32), (2, 0.48), (3, 0.64), (3.5, 0.72), (4, 0.8)],
+    ),
+    # start_factor=0: 0.8 * t / 4, lr 0 at step 0 as asked
+    (
+        Warmup(Constant(0.8), 4, start_factor=0),
+        [(0, 0.0), (1, 0.2), (2, 0.4), (3, 0.6), (4, 0.8)],
+    ),
+    # (t + 1) / 3 up to cosine(0) = 1 at step 2
+    (Warmup(Cosine(4), 2), [(0, 1 / 3), (1, 2 / 3), (2, 1.0), (4, 0.5)]),
     (Warmup(Step(1, 0.5), 0), [(0, 1.0), (1, 0.5)]),
     (
         Warmup(Linear(2, 0.5, 0.0), 1, start_factor=1.0),
@@ -84,7 +95,7 @@ def test_a_million_steps_of_warmup_and_cosine():
     s = Warmup(Cosine(998_000, min_factor=0.1), warmup_steps=1000)
 
     values = s(np.arange(10**6))
-    assert values[[0, 500, 1000]].tolist() == [0.0, 0.5, 1.0]
+    assert values[[0, 500, 1000]].tolist() == [1 / 1001, 501 / 1001, 1.0]
     assert values[500_000] == pytest.approx(0.55, rel=1e-12)
     assert values[999_000] == pytest.approx(0.1, rel=1e-12)
     assert values[-1] == values[999_000]
@@ -137,14 +148,22 @@ def test_sequence_switches_with_a_local_step(a, b, switch, t):
 
 
 @law_settings
-@given(schedule=schedules, warmup=st.integers(1, 100), start=st.floats(0, 2))
+@given(
+    schedule=schedules,
+    warmup=st.integers(1, 100),
+    start=st.one_of(st.none(), st.floats(0, 2)),
+)
 def test_warmup_ramps_monotonically_then_hands_over(schedule, warmup, start):
     s = Warmup(schedule, warmup, start)
     t = np.arange(warmup + 50, dtype=float)
 
     values = s(t)
     ramp = values[:warmup]
-    assert ramp[0] == start
+    if start is None:
+        assert ramp[0] == schedule(0) / (warmup + 1)
+        start = ramp[0]
+    else:
+        assert ramp[0] == start
     if schedule(0) >= start:
         assert np.all(np.diff(ramp) >= 0)
     else:
@@ -200,9 +219,9 @@ def test_lambda_gets_a_float_for_one_step():
 
 
 def test_lambda_composes():
-    s = Warmup(Lambda(lambda t: 0.5**t), warmup_steps=2)
+    s = Warmup(Lambda(lambda t: 0.5**t), warmup_steps=3)
 
-    assert [s(t) for t in (0, 1, 2, 3)] == [0.0, 0.5, 1.0, 0.5]
+    assert [s(t) for t in (0, 1, 2, 3, 4)] == [0.25, 0.5, 0.75, 1.0, 0.5]
 
 
 @pytest.mark.parametrize(
@@ -284,6 +303,11 @@ ERRORS = [
         lambda: Warmup(Constant(), 5, start_factor=math.inf),
         ValueError,
         "start_factor must be a non-negative number, got inf",
+    ),
+    (
+        lambda: Warmup(Constant(), 5, start_factor="0"),
+        TypeError,
+        "start_factor must be a number or none, got '0'",
     ),
     (
         lambda: Scale(Constant(), -2),

@@ -77,7 +77,7 @@ def test_the_extension_picks_the_image_format(capsys, tmp_path, name, start):
 
 
 def test_a_zero_lr_on_a_log_axis_is_left_out(capsys, tmp_path):
-    spec = "inverse_sqrt(warmup_steps=5)"  # 0 at step 0
+    spec = "inverse_sqrt(warmup_steps=5, start_factor=0)"  # 0 at step 0
 
     image = imread(draw(capsys, tmp_path, spec, "--steps", "10", "--log"))
 

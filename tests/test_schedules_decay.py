@@ -36,14 +36,21 @@ GOLDEN = [
         [(0, 1.0), (1, 1.0), (1.99, 1.0), (2, 0.5), (4, 0.5), (5, 0.25), (10**6, 0.25)],
     ),
     (MultiStep([1]), [(0, 1.0), (1, 0.1), (50, 0.1)]),
-    # t / 4 up to step 4, then sqrt(4 / t)
+    # (t + 1) / 5 up to step 4 (one step up from 0), then sqrt(4 / t)
     (
         InverseSqrt(4),
-        [(0, 0.0), (1, 0.25), (2, 0.5), (4, 1.0), (9, 2 / 3), (16, 0.5), (100, 0.2)],
+        [(0, 0.2), (1, 0.4), (3, 0.8), (4, 1.0), (9, 2 / 3), (16, 0.5), (100, 0.2)],
+    ),
+    # start_factor=0: t / 4 up to step 4
+    (
+        InverseSqrt(4, start_factor=0),
+        [(0, 0.0), (1, 0.25), (2, 0.5), (4, 1.0), (9, 2 / 3), (16, 0.5)],
     ),
     # 0.5 + 0.5 * t / 2 during warmup
     (InverseSqrt(2, start_factor=0.5), [(0, 0.5), (1, 0.75), (2, 1.0), (8, 0.5)]),
-    (InverseSqrt(1), [(0, 0.0), (0.5, 0.5), (1, 1.0), (4, 0.5)]),
+    # (t + 1) / 2 up to step 1
+    (InverseSqrt(1), [(0, 0.5), (0.5, 0.75), (1, 1.0), (4, 0.5)]),
+    (InverseSqrt(1, start_factor=0), [(0, 0.0), (0.5, 0.5), (1, 1.0)]),
 ]
 
 
@@ -197,6 +204,11 @@ ERRORS += [
         lambda: InverseSqrt(4, start_factor=-0.1),
         ValueError,
         "start_factor must be a non-negative number, got -0.1",
+    ),
+    (
+        lambda: InverseSqrt(4, start_factor="0"),
+        TypeError,
+        "start_factor must be a number or none, got '0'",
     ),
 ]
 

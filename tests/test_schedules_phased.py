@@ -12,7 +12,7 @@ from lrlab.schedules import WSD, PiecewiseConstant, PiecewiseLinear
 GOLDEN = [
     # warmup t / 2 over [0, 2), 1 over [2, 5), 0.2 + 0.8 * (1 - u) over [5, 9]
     (
-        WSD(2, 3, 4, min_factor=0.2),
+        WSD(2, 3, 4, min_factor=0.2, start_factor=0),
         [
             (0, 0.0),
             (1, 0.5),
@@ -26,6 +26,12 @@ GOLDEN = [
             (10**6, 0.2),
         ],
     ),
+    # the default warmup starts one step up: (t + 1) / 3 over [0, 2)
+    (
+        WSD(2, 3, 4, min_factor=0.2),
+        [(0, 1 / 3), (0.5, 0.5), (1, 2 / 3), (2, 1.0), (6, 0.8), (9, 0.2)],
+    ),
+    (WSD(1, 0, 2), [(0, 0.5), (1, 1.0), (2, 0.5), (3, 0.0)]),
     # no warmup, no stable phase: a cosine from step 0
     (WSD(0, 0, 4, anneal="cos"), [(0, 1.0), (2, 0.5), (4, 0.0), (5, 0.0)]),
     # 1 - sqrt(u): u = 0.25 gives 0.5
@@ -69,7 +75,7 @@ def test_a_million_steps():
     values = WSD(1000, 500_000, 498_000, min_factor=0.1)(np.arange(10**6))
 
     assert values[[0, 500, 1000, 501_000, 999_000, 999_999]].tolist() == pytest.approx(
-        [0.0, 0.5, 1.0, 1.0, 0.1, 0.1], rel=1e-12
+        [1 / 1001, 501 / 1001, 1.0, 1.0, 0.1, 0.1], rel=1e-12
     )
 
 
@@ -77,7 +83,7 @@ def test_a_million_steps():
 @given(
     lengths=st.tuples(*[st.integers(0, 50)] * 3).filter(lambda x: sum(x) > 0),
     low=st.floats(0, 1),
-    start=st.floats(0, 1),
+    start=st.one_of(st.none(), st.floats(0, 1)),
     anneal=st.sampled_from(["linear", "cos", "sqrt"]),
 )
 def test_wsd_warms_up_then_decays(lengths, low, start, anneal):
@@ -115,6 +121,16 @@ ERRORS = [
         lambda: WSD(1, 1, 1, min_factor=-0.1),
         ValueError,
         "min_factor must be a non-negative number, got -0.1",
+    ),
+    (
+        lambda: WSD(1, 1, 1, start_factor=-1),
+        ValueError,
+        "start_factor must be a non-negative number, got -1",
+    ),
+    (
+        lambda: WSD(1, 1, 1, start_factor=[0]),
+        TypeError,
+        "start_factor must be a number or none, got [0]",
     ),
     (
         lambda: WSD(1, 1, 1, anneal="exp"),

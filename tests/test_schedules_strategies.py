@@ -35,6 +35,7 @@ from lrlab.schedules import (
     Warmup,
     registry,
 )
+from lrlab.spec import list_schedules
 
 factors = st.floats(0, 2)
 lengths = st.integers(1, 300)
@@ -102,14 +103,14 @@ LEAVES = st.one_of(
     ),
     _cyclic(),
     _one_cycle(),
-    st.builds(InverseSqrt, lengths, factors),
+    st.builds(InverseSqrt, lengths, st.one_of(st.none(), factors)),
     st.builds(
         WSD,
         st.integers(0, 100),
         st.integers(0, 100),
         lengths,
         factors,
-        factors,
+        st.one_of(st.none(), factors),
         st.sampled_from(["linear", "cos", "sqrt"]),
     ),
     _piecewise(PiecewiseConstant),
@@ -127,7 +128,7 @@ def _composites(children):
     return st.one_of(
         sequence(),
         st.builds(Product, st.lists(children, min_size=1, max_size=3)),
-        st.builds(Warmup, children, st.integers(0, 50), factors),
+        st.builds(Warmup, children, st.integers(0, 50), st.one_of(st.none(), factors)),
         st.builds(Scale, children, factors),
         st.builds(Floor, children, factors),
         st.builds(Repeat, children, lengths),
@@ -176,3 +177,98 @@ def test_every_schedule_has_a_doctest_and_the_docstring_sections(name):
 
     for section in ("Args:", "Raises:", ">>> "):
         assert section in doc, (name, section)
+
+
+# --- built with defaults: no schedule starts at 0 unless asked to -------------
+
+# A required factor is drawn > 0 here: a 0 the user writes is a request for 0.
+positive_factors = st.floats(1e-3, 2)
+
+
+@st.composite
+def _table(draw, first_boundary: int, extra_factor: int):
+    boundaries = draw(_increasing(first_boundary, 1))
+    count = len(boundaries) + extra_factor
+    factors = draw(st.lists(positive_factors, min_size=count, max_size=count))
+    return {"boundaries": boundaries, "factors": factors}
+
+
+def _required_arguments(children):
+    """For each spec name, a strategy of its REQUIRED arguments only."""
+    one = st.lists(children, min_size=1, max_size=1)
+    return {
+        "constant": st.fixed_dictionaries({}),
+        "step": st.fixed_dictionaries({"step_size": st.integers(1, 50)}),
+        "multistep": st.fixed_dictionaries({"milestones": _increasing(1, 1)}),
+        "exponential": st.fixed_dictionaries({"gamma": st.floats(0.01, 2)}),
+        "linear": st.fixed_dictionaries({"total_steps": lengths}),
+        "polynomial": st.fixed_dictionaries({"total_steps": lengths}),
+        "cosine": st.fixed_dictionaries({"total_steps": lengths}),
+        "cosine_restarts": st.fixed_dictionaries({"period_steps": lengths}),
+        "cyclic": st.fixed_dictionaries(
+            {
+                "min_factor": st.floats(1e-3, 1),
+                "max_factor": st.floats(1, 2),
+                "up_steps": st.integers(1, 50),
+            }
+        ),
+        # The default pct_start=0.3 needs 0.3 * total_steps > 1.
+        "one_cycle": st.fixed_dictionaries({"total_steps": st.integers(4, 1000)}),
+        "inverse_sqrt": st.fixed_dictionaries({"warmup_steps": lengths}),
+        "wsd": st.fixed_dictionaries(
+            {
+                "warmup_steps": lengths,
+                "stable_steps": st.integers(0, 100),
+                "decay_steps": st.integers(0, 100),
+            }
+        ),
+        "piecewise_constant": _table(1, 1),
+        "piecewise_linear": _table(0, 0),
+        "sequence": st.fixed_dictionaries({"schedules": one}),
+        "product": st.fixed_dictionaries(
+            {"schedules": st.lists(children, min_size=1, max_size=3)}
+        ),
+        "warmup": st.fixed_dictionaries(
+            {"schedule": children, "warmup_steps": st.integers(0, 100)}
+        ),
+        "scale": st.fixed_dictionaries(
+            {"schedule": children, "factor": positive_factors}
+        ),
+        "floor": st.fixed_dictionaries(
+            {"schedule": children, "min_factor": positive_factors}
+        ),
+        "repeat": st.fixed_dictionaries(
+            {"schedule": children, "period_steps": lengths}
+        ),
+    }
+
+
+def _built(name: str, children):
+    cls = registry()[name]
+    return _required_arguments(children)[name].map(lambda kwargs: cls(**kwargs))
+
+
+with_defaults = st.deferred(
+    lambda: st.one_of(*(_built(name, with_defaults) for name in sorted(registry())))
+)
+
+REQUIRED = {
+    info.name: {a.name for a in info.arguments if a.required}
+    for info in list_schedules()
+}
+
+
+def test_the_defaults_strategy_knows_every_schedule():
+    assert set(_required_arguments(st.nothing())) == set(registry())
+
+
+@pytest.mark.parametrize("name", sorted(registry()))
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_no_schedule_built_with_defaults_is_zero_at_step_0(name, data):
+    kwargs = data.draw(_required_arguments(with_defaults)[name])
+    schedule = registry()[name](**kwargs)
+
+    assert set(kwargs) == REQUIRED[name]
+    assert schedule(0) > 0
+    assert schedule(np.zeros(3)).tolist() == [schedule(0)] * 3

@@ -272,6 +272,34 @@ def test_format_nested_and_lists():
     assert parse_schedule(text) == s
 
 
+@pytest.mark.parametrize(
+    ("default", "zero"),
+    [
+        ("warmup(schedule=cosine(total_steps=10), warmup_steps=2)", "warmup_steps=2"),
+        ("wsd(warmup_steps=2, stable_steps=3, decay_steps=4)", "decay_steps=4"),
+        ("inverse_sqrt(warmup_steps=2)", "warmup_steps=2"),
+    ],
+)
+def test_start_factor_none_is_the_default_and_0_is_kept(default, zero):
+    schedule = parse_schedule(default)
+    asked = default.replace(zero, zero + ", start_factor=0")
+    explicit_none = default.replace(zero, zero + ", start_factor=none")
+
+    assert schedule.start_factor is None
+    assert schedule(0) > 0
+    assert format_schedule(parse_schedule(explicit_none)) == default
+    assert parse_schedule(explicit_none) == schedule
+    assert format_schedule(parse_schedule(asked)) == asked.replace("=0)", "=0.0)")
+    assert parse_schedule(asked)(0) == 0.0
+
+
+@pytest.mark.parametrize("name", ["warmup", "wsd", "inverse_sqrt"])
+def test_list_schedules_shows_start_factor_none(name):
+    info = {i.name: i for i in list_schedules()}[name]
+
+    assert {a.name: a.default for a in info.arguments}["start_factor"] is None
+
+
 def test_format_quotes_strings_that_are_not_bare_words():
     assert format_schedule(OneCycle(10, anneal="linear")).endswith("anneal=linear)")
 

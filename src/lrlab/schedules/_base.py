@@ -19,6 +19,7 @@ __all__ = [
     "check_schedule_list",
     "power",
     "registry",
+    "warmup_ramp",
 ]
 
 _REGISTRY: dict[str, type[Schedule]] = {}
@@ -132,6 +133,37 @@ def power(base: float, exponent: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 _POW = np.frompyfunc(pow, 2, 1)
+
+
+def warmup_ramp(
+    t: NDArray[np.float64],
+    warmup_steps: int,
+    start_factor: float | None,
+    target: float,
+) -> NDArray[np.float64]:
+    """The straight line a warmup climbs, for the steps ``t < warmup_steps``.
+
+    With ``start_factor=None`` the line starts one step up from 0::
+
+        f(t) = target * (t + 1) / (W + 1)
+
+    so step 0 already has ``target / (W + 1)`` and each step adds as much;
+    with a number ``a`` it goes from ``a`` at step 0 to ``target`` at ``W``::
+
+        f(t) = a + (target - a) * t / W
+
+    Either way it reaches ``target`` at step ``W = warmup_steps``. Values at
+    steps from ``W`` on are not meaningful: the caller uses its own formula
+    there. ``W = 0`` is allowed (there is then no step to ramp over).
+
+    >>> warmup_ramp(np.arange(3.0), 3, None, 1.0).tolist()
+    [0.25, 0.5, 0.75]
+    >>> warmup_ramp(np.arange(3.0), 3, 0.0, 1.0).tolist()
+    [0.0, 0.3333333333333333, 0.6666666666666666]
+    """
+    if start_factor is None:
+        return target * (t + 1) / (warmup_steps + 1)
+    return start_factor + (target - start_factor) * t / max(warmup_steps, 1)
 
 
 def check_schedule(name: str, value: Any) -> Schedule:

@@ -23,6 +23,7 @@ __all__ = [
     "check_int_list",
     "check_number",
     "check_number_list",
+    "check_start_factor",
     "fail",
 ]
 
@@ -84,6 +85,18 @@ def check_number(
         fail(name, rule, value)
 
     return number
+
+
+def check_start_factor(value: Any) -> float | None:
+    """Return a warmup's ``start_factor``: ``None`` or a number >= 0.
+
+    ``None`` means the default ramp, which starts one step up from 0.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        fail("start_factor", "a number or none", value, TypeError)
+    return check_number("start_factor", value, 0)
 
 
 def check_int(name: str, value: Any, minimum: int = 0) -> int:

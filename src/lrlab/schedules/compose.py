@@ -13,8 +13,19 @@ from typing import ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from lrlab.schedules._base import Schedule, check_schedule, check_schedule_list
-from lrlab.schedules._validate import check_int, check_int_list, check_number, fail
+from lrlab.schedules._base import (
+    Schedule,
+    check_schedule,
+    check_schedule_list,
+    warmup_ramp,
+)
+from lrlab.schedules._validate import (
+    check_int,
+    check_int_list,
+    check_number,
+    check_start_factor,
+    fail,
+)
 
 __all__ = ["Floor", "Product", "Repeat", "Scale", "Sequence", "Warmup"]
 
@@ -109,31 +120,44 @@ class Product(Schedule):
 class Warmup(Schedule):
     """Put a linear warmup in front of a schedule.
 
-    For ``t < W = warmup_steps`` the factor goes in a straight line from
-    ``start_factor`` to ``s(0)``, the first value of the wrapped schedule
-    ``s``; from ``W`` on the wrapped schedule runs, shifted, so it starts
-    at its own step 0::
+    For ``t < W = warmup_steps`` the factor climbs in a straight line to
+    ``s(0)``, the first value of the wrapped schedule ``s``; from ``W`` on
+    the wrapped schedule runs, shifted, so it starts at its own step 0::
 
-        f(t) = start_factor + (s(0) - start_factor) * t / W   for t < W
-        f(t) = s(t - W)                                        for t >= W
+        f(t) = s(0) * (t + 1) / (W + 1)        for t < W  (start_factor none)
+        f(t) = a + (s(0) - a) * t / W          for t < W  (start_factor a)
+        f(t) = s(t - W)                        for t >= W
 
-    The whole schedule is ``W`` steps longer than ``s``: ``warmup(cosine(
-    total_steps=100), warmup_steps=5)`` reaches its minimum at step 105.
-    ``warmup_steps=0`` gives ``s`` itself. Past the end of ``s`` it does
-    what ``s`` does (holds, or repeats if ``s`` repeats).
+    By default the ramp starts one step up: step 0 has ``s(0) / (W + 1)``
+    and each step adds as much, so ``warmup_steps=3`` gives 1/4, 2/4, 3/4
+    of ``s(0)``, then ``s(0)``. The whole schedule is ``W`` steps longer
+    than ``s``: ``warmup(cosine(total_steps=100), warmup_steps=5)`` reaches
+    its minimum at step 105. ``warmup_steps=0`` gives ``s`` itself. Past
+    the end of ``s`` it does what ``s`` does (holds, or repeats if ``s``
+    repeats).
+
+    Note:
+        ``start_factor=0`` makes the factor 0 at step 0: the first update
+        (the whole first epoch, when the schedule is stepped per epoch)
+        does not learn. The default ``None`` never gives 0 at step 0
+        unless ``s(0)`` is 0.
 
     Args:
         schedule: the schedule that follows the warmup.
         warmup_steps: length of the warmup, a non-negative integer.
-        start_factor: the factor at step 0, >= 0. Default 0.0, so the first
-            update has lr 0; pass a small positive value to avoid it.
+        start_factor: the factor at step 0, >= 0, or ``None``. Default
+            ``None``: ``s(0) / (warmup_steps + 1)``, the first step of a
+            ramp from 0.
 
     Raises:
         TypeError: if an argument has the wrong type.
         ValueError: if ``warmup_steps < 0`` or ``start_factor < 0``.
 
     >>> from lrlab.schedules import Constant
-    >>> s = Warmup(Constant(0.8), warmup_steps=4)
+    >>> s = Warmup(Constant(0.8), warmup_steps=3)
+    >>> [round(s(t), 12) for t in (0, 1, 2, 3, 100)]
+    [0.2, 0.4, 0.6, 0.8, 0.8]
+    >>> s = Warmup(Constant(0.8), warmup_steps=4, start_factor=0)
     >>> [round(s(t), 12) for t in (0, 1, 2, 4, 100)]
     [0.0, 0.2, 0.4, 0.8, 0.8]
     """
@@ -142,13 +166,12 @@ class Warmup(Schedule):
 
     schedule: Schedule
     warmup_steps: int
-    start_factor: float = 0.0
+    start_factor: float | None = None
 
     def __post_init__(self) -> None:
         self._set("schedule", check_schedule("schedule", self.schedule))
         self._set("warmup_steps", check_int("warmup_steps", self.warmup_steps, 0))
-        start = check_number("start_factor", self.start_factor, 0)
-        self._set("start_factor", start)
+        self._set("start_factor", check_start_factor(self.start_factor))
 
     def _values(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
         warmup = self.warmup_steps
@@ -157,7 +180,7 @@ class Warmup(Schedule):
             return after
 
         target = self.schedule._values(np.zeros(1))[0]
-        ramp = self.start_factor + (target - self.start_factor) * t / warmup
+        ramp = warmup_ramp(t, warmup, self.start_factor, target)
         return np.where(t < warmup, ramp, after)
 
 

@@ -8,12 +8,13 @@ from typing import ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from lrlab.schedules._base import Schedule, power
+from lrlab.schedules._base import Schedule, power, warmup_ramp
 from lrlab.schedules._validate import (
     check_bool,
     check_int,
     check_int_list,
     check_number,
+    check_start_factor,
 )
 
 __all__ = ["Constant", "Exponential", "InverseSqrt", "MultiStep", "Step"]
@@ -177,38 +178,52 @@ class MultiStep(Schedule):
 class InverseSqrt(Schedule):
     """Linear warmup to 1, then decay as one over the square root of the step.
 
-    ``f(t) = start_factor + (1 - start_factor) * t / warmup_steps`` for
-    ``t < warmup_steps``, then ``f(t) = sqrt(warmup_steps / t)``: the peak
-    1 is reached at ``t = warmup_steps`` and the factor halves each time the
-    step quadruples. The schedule has no end: it keeps decaying towards 0.
+    With ``W = warmup_steps``::
+
+        f(t) = (t + 1) / (W + 1)        for t < W  (start_factor none)
+        f(t) = a + (1 - a) * t / W      for t < W  (start_factor a)
+        f(t) = sqrt(W / t)              for t >= W
+
+    The peak 1 is reached at ``t = W`` and the factor halves each time the
+    step quadruples. By default the warmup starts one step up:
+    ``warmup_steps=3`` gives 0.25, 0.5, 0.75, then 1. The schedule has no
+    end: it keeps decaying towards 0.
+
+    Note:
+        ``start_factor=0`` makes the factor 0 at step 0: the first update
+        (the whole first epoch, when the schedule is stepped per epoch)
+        does not learn. The default ``None`` never gives 0 at step 0.
 
     Args:
         warmup_steps: steps of linear warmup, also the step where the
             inverse square root is 1; a positive integer.
-        start_factor: the factor at step 0, >= 0. Default 0.0, so the
-            first update has lr 0; pass a small positive value to avoid it.
+        start_factor: the factor at step 0, >= 0, or ``None``. Default
+            ``None``: ``1 / (warmup_steps + 1)``, the first step of a ramp
+            from 0.
 
     Raises:
         TypeError: if an argument has the wrong type.
         ValueError: if ``warmup_steps < 1`` or ``start_factor < 0``.
 
     >>> s = InverseSqrt(warmup_steps=4)
-    >>> [s(t) for t in (0, 2, 4, 16, 64)]
-    [0.0, 0.5, 1.0, 0.5, 0.25]
+    >>> [s(t) for t in (0, 1, 3, 4, 16, 64)]
+    [0.2, 0.4, 0.8, 1.0, 0.5, 0.25]
+    >>> s = InverseSqrt(warmup_steps=4, start_factor=0)
+    >>> [s(t) for t in (0, 2, 4, 16)]
+    [0.0, 0.5, 1.0, 0.5]
     """
 
     name: ClassVar[str] = "inverse_sqrt"
 
     warmup_steps: int
-    start_factor: float = 0.0
+    start_factor: float | None = None
 
     def __post_init__(self) -> None:
         self._set("warmup_steps", check_int("warmup_steps", self.warmup_steps, 1))
-        start = check_number("start_factor", self.start_factor, 0)
-        self._set("start_factor", start)
+        self._set("start_factor", check_start_factor(self.start_factor))
 
     def _values(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
         warmup = self.warmup_steps
-        ramp = self.start_factor + (1 - self.start_factor) * t / warmup
+        ramp = warmup_ramp(t, warmup, self.start_factor, 1.0)
         decay = np.sqrt(warmup / np.maximum(t, warmup))
         return np.where(t < warmup, ramp, decay)

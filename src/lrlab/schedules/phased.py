@@ -8,13 +8,14 @@ from typing import ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from lrlab.schedules._base import Schedule
+from lrlab.schedules._base import Schedule, warmup_ramp
 from lrlab.schedules._validate import (
     check_choice,
     check_int,
     check_int_list,
     check_number,
     check_number_list,
+    check_start_factor,
     fail,
 )
 
@@ -29,13 +30,22 @@ class WSD(Schedule):
 
     With ``W, S, D`` the three phase lengths and ``m = min_factor``::
 
-        f(t) = start_factor + (1 - start_factor) * t / W   for t < W
-        f(t) = 1                                           for W <= t < W + S
+        f(t) = (t + 1) / (W + 1)        for t < W  (start_factor none)
+        f(t) = a + (1 - a) * t / W      for t < W  (start_factor a)
+        f(t) = 1                        for W <= t < W + S
         f(t) = m + (1 - m) * g(u),  u = min((t - W - S) / D, 1)   after
 
     where ``g(u)`` is ``1 - u`` (``anneal="linear"``), ``(1 + cos(pi*u))/2``
-    (``"cos"``) or ``1 - sqrt(u)`` (``"sqrt"``). From step ``W + S + D`` on
-    the factor holds ``min_factor``. Any phase may have length 0.
+    (``"cos"``) or ``1 - sqrt(u)`` (``"sqrt"``). By default the warmup
+    starts one step up: ``W = 3`` gives 0.25, 0.5, 0.75, then 1. From step
+    ``W + S + D`` on the factor holds ``min_factor``. Any phase may have
+    length 0.
+
+    Note:
+        ``start_factor=0`` makes the factor 0 at step 0 when there is a
+        warmup: the first update (the whole first epoch, when the
+        schedule is stepped per epoch) does not learn. The default
+        ``None`` never gives 0 at step 0.
 
     Args:
         warmup_steps: length of the warmup, a non-negative integer.
@@ -43,8 +53,9 @@ class WSD(Schedule):
         decay_steps: length of the decay, a non-negative integer; 0 drops
             straight to ``min_factor``. The three lengths must not all be 0.
         min_factor: the factor at the end of the decay, >= 0. Default 0.0.
-        start_factor: the factor at step 0, >= 0. Default 0.0, so the first
-            update has lr 0 when there is a warmup.
+        start_factor: the factor at step 0 when there is a warmup, >= 0,
+            or ``None``. Default ``None``: ``1 / (warmup_steps + 1)``, the
+            first step of a ramp from 0.
         anneal: the shape of the decay, ``"linear"``, ``"cos"`` or
             ``"sqrt"``. Default ``"linear"``.
 
@@ -53,9 +64,11 @@ class WSD(Schedule):
         ValueError: if a length is negative, all lengths are 0, a factor is
             negative or ``anneal`` is unknown.
 
-    >>> s = WSD(warmup_steps=2, stable_steps=3, decay_steps=4, min_factor=0.2)
-    >>> [round(s(t), 12) for t in (0, 1, 2, 4, 5, 7, 9, 50)]
-    [0.0, 0.5, 1.0, 1.0, 1.0, 0.6, 0.2, 0.2]
+    >>> s = WSD(warmup_steps=3, stable_steps=2, decay_steps=4, min_factor=0.2)
+    >>> [round(s(t), 12) for t in (0, 1, 2, 3, 5, 7, 9, 50)]
+    [0.25, 0.5, 0.75, 1.0, 1.0, 0.6, 0.2, 0.2]
+    >>> WSD(2, 3, 4, start_factor=0)(0)
+    0.0
     """
 
     name: ClassVar[str] = "wsd"
@@ -64,7 +77,7 @@ class WSD(Schedule):
     stable_steps: int
     decay_steps: int
     min_factor: float = 0.0
-    start_factor: float = 0.0
+    start_factor: float | None = None
     anneal: str = "linear"
 
     def __post_init__(self) -> None:
@@ -73,15 +86,14 @@ class WSD(Schedule):
         if self.warmup_steps + self.stable_steps + self.decay_steps == 0:
             fail("decay_steps", "positive when the other two lengths are 0", 0)
         self._set("min_factor", check_number("min_factor", self.min_factor, 0))
-        start = check_number("start_factor", self.start_factor, 0)
-        self._set("start_factor", start)
+        self._set("start_factor", check_start_factor(self.start_factor))
         self._set("anneal", check_choice("anneal", self.anneal, _WSD_ANNEALS))
 
     def _values(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
         warmup, decay = self.warmup_steps, self.decay_steps
         decay_start = warmup + self.stable_steps
 
-        ramp = self.start_factor + (1 - self.start_factor) * t / max(warmup, 1)
+        ramp = warmup_ramp(t, warmup, self.start_factor, 1.0)
         done = np.clip((t - decay_start) / max(decay, 1), 0, 1)
         if decay == 0:
             done = np.ones_like(t)
