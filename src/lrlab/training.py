@@ -32,17 +32,24 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from lrlab.data import MNIST
 
+if TYPE_CHECKING:
+    from lrlab.checkpoint import Checkpoint, CheckpointWriter
+
 __all__ = [
+    "Divergence",
     "EpochRecord",
     "TensorData",
     "TrainConfig",
     "TrainResult",
+    "TrainingDiverged",
     "train",
     "train_many",
 ]
@@ -104,11 +111,41 @@ class EpochRecord:
 
 
 @dataclass(frozen=True)
+class Divergence:
+    """Where a run diverged: the first step whose loss was not finite.
+
+    Attributes:
+        epoch: 1-based epoch of that step.
+        step: 1-based step within the epoch.
+        lr: learning rate of the epoch.
+        reason: what was not finite, e.g. ``"loss is nan"``.
+    """
+
+    epoch: int
+    step: int
+    lr: float
+    reason: str
+
+    def __str__(self) -> str:
+        return (
+            f"training diverged at epoch {self.epoch}, step {self.step}: "
+            f"{self.reason} at lr {self.lr:g}"
+        )
+
+
+@dataclass(frozen=True)
 class TrainResult:
-    """The per-epoch records and the trained model."""
+    """The per-epoch records and the trained model.
+
+    Attributes:
+        records: one per epoch completed with a finite loss.
+        model: the weights after the last of those epochs.
+        divergence: where the run diverged, or None if it did not.
+    """
 
     records: tuple[EpochRecord, ...]
     model: torch.nn.Linear
+    divergence: Divergence | None = None
 
     @property
     def final_test_accuracy(self) -> float:
@@ -119,6 +156,20 @@ class TrainResult:
     def seconds(self) -> float:
         """Wall time of all epochs together."""
         return sum(record.seconds for record in self.records)
+
+
+class TrainingDiverged(ValueError):
+    """The loss became nan or infinite: the learning rate is too large.
+
+    Raised by :func:`train`; the message names the epoch, the step and the
+    lr. ``divergence`` holds them, ``result`` the records of the epochs
+    before it and the weights after the last of them.
+    """
+
+    def __init__(self, result: TrainResult) -> None:
+        super().__init__(str(result.divergence))
+        self.result = result
+        self.divergence = result.divergence
 
 
 @dataclass(frozen=True)
@@ -162,6 +213,10 @@ def train(
     schedule: Callable[[int], float],
     *,
     on_epoch: Callable[[EpochRecord], None] | None = None,
+    checkpoint_dir: str | Path | None = None,
+    keep_checkpoints: int = 2,
+    resume_from: Checkpoint | None = None,
+    allow_config_change: bool = False,
 ) -> TrainResult:
     """Train a fresh ``Linear(features, 10)`` with SGD under ``schedule``.
 
@@ -171,21 +226,51 @@ def train(
         schedule: maps the 0-based epoch index to a factor of ``config.lr``,
             e.g. ``lrlab.spec.parse_schedule("exponential(gamma=0.8)")``.
         on_epoch: called with each epoch's record as soon as it is done.
+        checkpoint_dir: save a checkpoint into this folder after every
+            epoch (see :mod:`lrlab.checkpoint`); None saves nothing.
+        keep_checkpoints: how many of the newest checkpoints to keep, >= 1.
+        resume_from: continue the run this checkpoint was saved from,
+            e.g. ``lrlab.checkpoint.latest_checkpoint(folder)``.
+        allow_config_change: continue from ``resume_from`` even if it was
+            made with other settings, another schedule or other data.
 
     Returns:
-        One record per epoch and the trained model.
+        One record per epoch and the trained model; after a resume, the
+        checkpoint's records come first.
 
     Raises:
+        TrainingDiverged: a loss became nan or infinite. The epochs before
+            it are in the exception's ``result`` (and in the last
+            checkpoint); no checkpoint is written for the diverged epoch.
+        lrlab.checkpoint.CheckpointMismatch: ``resume_from`` was made with
+            other settings (and ``allow_config_change`` is false), or
+            cannot continue under these at all.
+        lrlab.checkpoint.CheckpointError: ``checkpoint_dir`` already holds
+            the checkpoints of another run.
         ValueError: the batch size is larger than the training set, or the
             schedule gives a factor that is negative or not finite.
+        TypeError: checkpoints are asked for but the schedule is not an
+            :class:`lrlab.schedules.Schedule` (its spec is saved).
     """
     report = None
     if on_epoch is not None:
 
-        def report(records: tuple[EpochRecord, ...]) -> None:
-            on_epoch(records[0])
+        def report(records: tuple[EpochRecord | None, ...]) -> None:
+            if records[0] is not None:
+                on_epoch(records[0])
 
-    (result,) = train_many(config, data, [schedule], on_epoch=report)
+    (result,) = train_many(
+        config,
+        data,
+        [schedule],
+        on_epoch=report,
+        checkpoint_dir=checkpoint_dir,
+        keep_checkpoints=keep_checkpoints,
+        resume_from=resume_from,
+        allow_config_change=allow_config_change,
+    )
+    if result.divergence is not None:
+        raise TrainingDiverged(result)
     return result
 
 
@@ -194,7 +279,11 @@ def train_many(
     data: TensorData | MNIST,
     schedules: Sequence[Callable[[int], float]],
     *,
-    on_epoch: Callable[[tuple[EpochRecord, ...]], None] | None = None,
+    on_epoch: Callable[[tuple[EpochRecord | None, ...]], None] | None = None,
+    checkpoint_dir: str | Path | None = None,
+    keep_checkpoints: int = 2,
+    resume_from: Checkpoint | None = None,
+    allow_config_change: bool = False,
 ) -> tuple[TrainResult, ...]:
     """Train one fresh model per schedule, all together, as :func:`train` would.
 
@@ -207,13 +296,22 @@ def train_many(
     result equals a separate ``train(config, data, schedule)`` to within
     float rounding, at a fraction of the cost of S separate runs.
 
+    A model whose loss becomes nan or infinite stops there and the others
+    go on: its result keeps the records and the weights of the epochs
+    before, and its ``divergence`` says where. Training ends early once
+    every model has diverged. The check is made once per epoch, on the
+    losses the epoch computed anyway.
+
     Args:
         config: epochs, base lr, batch size and seed, shared by all.
         data: the dataset (an :class:`~lrlab.data.MNIST` is converted).
         schedules: one or more maps from the 0-based epoch index to a
             factor of ``config.lr``.
         on_epoch: called after each epoch with one record per schedule,
-            in the order of ``schedules``.
+            in the order of ``schedules``; None for a schedule that has
+            diverged (in this epoch or before).
+        checkpoint_dir, keep_checkpoints, resume_from, allow_config_change:
+            as for :func:`train`; one checkpoint holds every model.
 
     Returns:
         One :class:`TrainResult` per schedule, in the order given. An
@@ -223,7 +321,7 @@ def train_many(
     Raises:
         ValueError: no schedules, the batch size is larger than the
             training set, or a schedule gives a factor that is negative or
-            not finite.
+            not finite; and as for :func:`train`.
     """
     if isinstance(data, MNIST):
         data = TensorData.from_mnist(data)
@@ -235,53 +333,106 @@ def train_many(
             f"batch_size must be at most the number of training images "
             f"({num_train}), got {config.batch_size}"
         )
+    schedules = list(schedules)
+    writer = None
+    if checkpoint_dir is not None or resume_from is not None:
+        from lrlab import checkpoint
+
+        writer = checkpoint.prepare(
+            config,
+            data,
+            schedules,
+            checkpoint_dir,
+            keep=keep_checkpoints,
+            resume_from=resume_from,
+            allow_config_change=allow_config_change,
+        )
 
     with _one_thread():
-        return _train(config, data, list(schedules), on_epoch)
+        return _train(config, data, schedules, on_epoch, writer, resume_from)
 
 
 def _train(
     config: TrainConfig,
     data: TensorData,
     schedules: list[Callable[[int], float]],
-    on_epoch: Callable[[tuple[EpochRecord, ...]], None] | None,
+    on_epoch: Callable[[tuple[EpochRecord | None, ...]], None] | None,
+    writer: CheckpointWriter | None,
+    resume_from: Checkpoint | None,
 ) -> tuple[TrainResult, ...]:
     num_train = len(data.train_labels)
     count = len(schedules)
     generator = torch.Generator().manual_seed(config.seed)
     features = data.num_features
 
-    # Every model starts from the same draw. Each model's weights and bias
-    # are one 10 x (F + 1) matrix [W | b].
+    # Every model starts from the same draw, or from the checkpoint. Each
+    # model's weights and bias are one 10 x (F + 1) matrix [W | b].
     params = torch.empty(count, NUM_CLASSES, features + 1)
     weight, bias = params[:, :, :features], params[:, :, features]
-    initial_weight, initial_bias = _initial_weights(features, generator)
-    weight.copy_(initial_weight)
-    bias.copy_(initial_bias)
+    records: list[list[EpochRecord]] = [[] for _ in schedules]
+    divergences: list[Divergence | None] = [None] * count
+    first = 1
+    if resume_from is None:
+        initial_weight, initial_bias = _initial_weights(features, generator)
+        weight.copy_(initial_weight)
+        bias.copy_(initial_bias)
+    else:
+        weight.copy_(resume_from.weight)
+        bias.copy_(resume_from.bias)
+        generator.set_state(resume_from.generator_state)
+        records = [list(saved) for saved in resume_from.records]
+        divergences = list(resume_from.divergences)
+        first = resume_from.epoch + 1
+    last_good = params.clone()
     sgd = _SoftmaxSGD(params, data, config.batch_size)
 
-    history: list[tuple[EpochRecord, ...]] = []
-    for epoch in range(1, config.epochs + 1):
+    for epoch in range(first, config.epochs + 1):
+        if all(divergences):
+            break
         start = time.perf_counter()
-        lrs = [config.lr * _factor(schedule, epoch - 1) for schedule in schedules]
+        # A diverged model keeps its last good weights at lr 0.
+        lrs = [
+            0.0 if diverged else config.lr * _factor(schedule, epoch - 1)
+            for schedule, diverged in zip(schedules, divergences, strict=True)
+        ]
 
         order = torch.randperm(num_train, generator=generator)
         losses = sgd.epoch(order, lrs)
+        finite = torch.isfinite(params).view(count, -1).all(1).tolist()
+        for index in range(count):
+            if divergences[index] is None and not (
+                math.isfinite(losses[index]) and finite[index]
+            ):
+                step, reason = sgd.first_divergence(index)
+                divergences[index] = Divergence(epoch, step, lrs[index], reason)
+                params[index].copy_(last_good[index])
         accuracies = _accuracies(params, data)
 
         seconds = (time.perf_counter() - start) / count
-        records = tuple(
-            EpochRecord(epoch, lr, loss, accuracy, seconds)
-            for lr, loss, accuracy in zip(lrs, losses, accuracies, strict=True)
+        epoch_records = tuple(
+            None
+            if divergences[index] is not None
+            else EpochRecord(
+                epoch, lrs[index], losses[index], accuracies[index], seconds
+            )
+            for index in range(count)
         )
-        history.append(records)
+        if all(record is None for record in epoch_records):
+            break
+        for index, record in enumerate(epoch_records):
+            if record is not None:
+                records[index].append(record)
+        last_good.copy_(params)
+        if writer is not None:
+            writer.save(epoch, params, generator.get_state(), records, divergences)
         if on_epoch is not None:
-            on_epoch(records)
+            on_epoch(epoch_records)
 
     return tuple(
         TrainResult(
-            records=tuple(records[index] for records in history),
+            records=tuple(records[index]),
             model=_linear(weight[index], bias[index]),
+            divergence=divergences[index],
         )
         for index in range(count)
     )
@@ -369,8 +520,25 @@ class _SoftmaxSGD:
                 log_probs.mul_(scale)
             params.addmm_(error, x, alpha=alpha)
 
-        # picked holds log softmax(z)[y] of every image, before its step.
-        return (-self.picked.mean((1, 2))).tolist()
+        # picked holds log softmax(z)[y] of every image, before its step. The
+        # mean is taken in float64: float32 overflows for huge losses.
+        return (-self.picked.mean((1, 2), dtype=torch.float64)).tolist()
+
+    def first_divergence(self, index: int) -> tuple[int, str]:
+        """The first step of the last epoch where model ``index`` went wrong.
+
+        Returns:
+            The 1-based step whose loss was not finite, and which value it
+            was; or, if every loss was finite, the last step and the
+            weights it left behind.
+        """
+        picked = self.picked[index, 0].view(self.num_steps, self.batch_size)
+        bad = (~torch.isfinite(picked)).any(1).nonzero()
+        if len(bad) == 0:
+            return self.num_steps, "the weights are not finite after it"
+        step = int(bad[0, 0])
+        loss = -picked[step].to(torch.float64).mean().item()
+        return step + 1, f"loss is {loss}"
 
 
 @contextlib.contextmanager
