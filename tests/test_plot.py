@@ -10,6 +10,7 @@ import stat
 
 import pytest
 
+from lrlab import plotting
 from lrlab.cli import main
 from lrlab.spec import parse_schedule
 
@@ -258,3 +259,13 @@ def test_registering_plot_and_find_lr_imports_neither_torch_nor_matplotlib():
     )
 
     assert result.stdout == "[]\n"
+
+
+def test_line_styles_go_round_the_colours_then_the_styles():
+    styles = [plotting.line_style(i) for i in range(41)]
+
+    assert [colour for colour, _ in styles[:10]] == list(plotting.COLOURS)
+    assert {style for _, style in styles[:10]} == {"-"}
+    assert styles[10] == (plotting.COLOURS[0], "--")
+    assert len(set(styles[:40])) == 40
+    assert styles[40] == styles[0]

@@ -11,7 +11,7 @@ from test_plot import SPECS, lrlab
 from lrlab import plotting
 
 # The colours the figure gives its first lines, in order.
-COLOURS = [to_rgb(colour) for colour in plotting._COLOURS]
+COLOURS = [to_rgb(colour) for colour in plotting.COLOURS]
 
 
 def pixels_near(image, colour, tolerance=0.02):

@@ -61,5 +61,5 @@ def test_not_blank_and_one_line_colour_per_schedule(images, stem):
     drawn = np.any(image < 200, axis=2).mean()
     assert 0.01 < drawn < 0.5
     # Grey is left out: antialiased black text and grid lines are grey too.
-    palette = tuple(c for c in plotting._COLOURS if c != "#7f7f7f")
+    palette = tuple(c for c in plotting.COLOURS if c != "#7f7f7f")
     assert colours_drawn(image, palette) == list(palette[: len(SPECS)])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from test_schedules_strategies import schedules
@@ -24,6 +26,7 @@ from lrlab.schedules import (
 from lrlab.spec import (
     REQUIRED,
     SpecError,
+    SpecReader,
     format_schedule,
     list_schedules,
     parse_schedule,
@@ -329,3 +332,56 @@ def test_every_registered_schedule_lists_its_arguments(name):
     assert info.arguments
     assert info.summary
     assert info.summary.endswith(".")
+
+
+# --- SpecReader, the extension point ------------------------------------------
+
+
+class _Doubling(SpecReader):
+    """Reads ``twice(x)`` as 2 * x wherever a value may stand."""
+
+    label = "doubled spec"
+
+    def read_value(self, node):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "twice":
+            number = self.read_number(node.args[0])
+            if number is None:
+                raise self.error(
+                    node, f"twice() needs a number, got {self.source(node)}"
+                )
+            return 2 * number
+        return super().read_value(node)
+
+
+def test_a_reader_subclass_sees_every_argument_and_list_item():
+    s = _Doubling("multistep(milestones=[twice(2), 5], gamma=twice(0.25))").read()
+
+    assert s == MultiStep([4, 5], 0.5)
+    assert _Doubling("warmup(step(twice(3)), 1)").read() == Warmup(Step(6), 1)
+
+
+def test_a_reader_subclass_reports_with_its_label_and_position():
+    with pytest.raises(SpecError) as info:
+        _Doubling("step(twice(x))").read()
+
+    assert str(info.value) == (
+        "invalid doubled spec 'step(twice(x))' at position 5: "
+        "twice() needs a number, got twice(x)"
+    )
+
+
+def test_the_reader_rejects_numbers_beyond_the_float_range():
+    reader = SpecReader("step(1)")
+    node = ast.parse("1" + "0" * 400, mode="eval").body
+
+    with pytest.raises(SpecError, match=r"number too large"):
+        reader.read_number(node)
+    assert reader.read_number(ast.parse("-2.5", mode="eval").body) == -2.5
+    assert reader.read_number(ast.parse("x", mode="eval").body) is None
+
+
+def test_parse_schedule_is_the_reader():
+    text = "  cosine(total_steps=10)"
+
+    assert SpecReader(text).read() == parse_schedule(text)
+    assert SpecReader(text).indent == 2

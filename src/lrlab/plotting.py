@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from lrlab.find_lr import LRFinderResult
 
 __all__ = [
+    "COLOURS",
     "IMAGE_FORMATS",
+    "LINESTYLES",
+    "line_style",
     "lr_finder_figure",
     "save_figure",
     "schedule_figure",
@@ -36,8 +39,9 @@ __all__ = [
 
 IMAGE_FORMATS = ("png", "svg", "pdf")
 
-# Ten colours that stay apart on screen and in print (matplotlib's "tab10").
-_COLOURS = (
+# The line colours, in the order curves get them: ten that stay apart on
+# screen and in print (matplotlib's "tab10").
+COLOURS = (
     "#1f77b4",
     "#ff7f0e",
     "#2ca02c",
@@ -49,11 +53,26 @@ _COLOURS = (
     "#bcbd22",
     "#17becf",
 )
-_LINESTYLES = ("-", "--", ":", "-.")
+# The line styles: solid for the first ten curves, then dashed, ...
+LINESTYLES = ("-", "--", ":", "-.")
 
 # Text charts: one marker per curve; a cell two curves share shows _SHARED.
 _MARKERS = "*o+x@%&$"
 _SHARED = "#"
+
+
+def line_style(index: int) -> tuple[str, str]:
+    """The colour and line style of the ``index``-th curve (from 0).
+
+    Every lrlab plot draws its curves in this order, so the same schedule
+    looks the same in each: the colours of ``COLOURS`` in turn, solid, then
+    again dashed, dotted and dash-dot (forty curves before a repeat).
+
+    >>> line_style(0), line_style(1), line_style(10)
+    (('#1f77b4', '-'), ('#ff7f0e', '-'), ('#1f77b4', '--'))
+    """
+    colour = COLOURS[index % len(COLOURS)]
+    return colour, LINESTYLES[index // len(COLOURS) % len(LINESTYLES)]
 
 
 def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
@@ -140,12 +159,13 @@ def schedule_figure(
         x = steps if steps_per_epoch is None else steps / steps_per_epoch
         # Repeat the last lr so the last step is drawn as wide as the others.
         y = np.append(lrs, lrs[-1:])
+        colour, linestyle = line_style(i)
         axes.plot(
             x,
             y,
             drawstyle="steps-post",
-            color=_COLOURS[i % len(_COLOURS)],
-            linestyle=_LINESTYLES[i // len(_COLOURS) % len(_LINESTYLES)],
+            color=colour,
+            linestyle=linestyle,
             linewidth=2,
             label=label,
         )
@@ -182,13 +202,13 @@ def lr_finder_figure(result: LRFinderResult) -> Figure:
     axes.plot(
         result.lrs,
         result.smoothed_losses,
-        color=_COLOURS[0],
+        color=COLOURS[0],
         linewidth=2,
         label="smoothed loss",
     )
     suggestions = (
-        ("steepest descent", result.suggested_lr, _COLOURS[3]),
-        ("min loss / 10", result.min_loss_suggestion, _COLOURS[2]),
+        ("steepest descent", result.suggested_lr, COLOURS[3]),
+        ("min loss / 10", result.min_loss_suggestion, COLOURS[2]),
     )
     for name, lr, colour in suggestions:
         axes.axvline(
@@ -199,7 +219,7 @@ def lr_finder_figure(result: LRFinderResult) -> Figure:
         result.suggested_lr,
         result.smoothed_losses[steepest],
         "o",
-        color=_COLOURS[3],
+        color=COLOURS[3],
         markersize=8,
     )
 

@@ -32,14 +32,13 @@ PLOTS = {
     "test_accuracy": ("test_accuracy", "test accuracy (after the epoch)"),
 }
 
-# The colours and line styles of lrlab.plotting, so every plot agrees.
-_COLOURS = plotting._COLOURS
-_LINESTYLES = plotting._LINESTYLES
-
 
 def colour(index: int) -> str:
-    """The colour of the ``index``-th schedule in every plot."""
-    return _COLOURS[index % len(_COLOURS)]
+    """The colour of the ``index``-th schedule in every plot.
+
+    It is :func:`lrlab.plotting.line_style`'s, so every plot agrees.
+    """
+    return plotting.line_style(index)[0]
 
 
 def plot_images(comparison: Comparison) -> dict[str, bytes]:
@@ -76,11 +75,12 @@ def metric_figure(curves: dict[str, list[float]], label: str) -> Figure:
     figure = Figure(figsize=(8, 5), layout="constrained")
     axes = figure.add_subplot()
     for index, (name, values) in enumerate(curves.items()):
+        line_colour, linestyle = plotting.line_style(index)
         axes.plot(
             range(1, len(values) + 1),
             values,
-            color=colour(index),
-            linestyle=_LINESTYLES[index // len(_COLOURS) % len(_LINESTYLES)],
+            color=line_colour,
+            linestyle=linestyle,
             linewidth=2,
             marker="o",
             markersize=4,

@@ -43,16 +43,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lrlab.schedules import Schedule, registry
-from lrlab.schedules._base import fields
-from lrlab.spec import (
-    SpecError,
-    _fits_float,
-    _number,
-    _Reader,
-    _too_large,
-    format_value,
-)
+from lrlab.schedules import Schedule, fields, registry
+from lrlab.spec import SpecError, SpecReader, format_value
 
 if TYPE_CHECKING:
     import optuna
@@ -236,12 +228,14 @@ def _corner(space: SearchSpace, index: int) -> dict[str, Dimension]:
 _KINDS = ("int", "float", "choice")
 
 
-class _SpaceReader(_Reader):
+class _SpaceReader(SpecReader):
     """The spec reader, with ranges where values may stand.
 
     It knows the parameter name of every argument it reads, and asks
     ``choose`` for the value of each range.
     """
+
+    label = "search space"
 
     def __init__(self, text: str, choose: Chooser) -> None:
         super().__init__(text)
@@ -250,7 +244,7 @@ class _SpaceReader(_Reader):
 
     def read_lr(self) -> float:
         """Read a positive number or one range of positive numbers."""
-        node = self._tree().body
+        node = self.tree().body
         kind = _kind(node) if isinstance(node, ast.Call) else None
         if kind is not None:
             dimension = self._dimension(kind, node)
@@ -258,32 +252,26 @@ class _SpaceReader(_Reader):
             for value in values:
                 if not _positive(value):
                     message = f"lr must be positive numbers, got {value!r}"
-                    raise self._error(node, message)
+                    raise self.error(node, message)
             return float(self.choose("lr", dimension))
 
-        value = self._number(node)
+        value = self.read_number(node)
         if value is None or not _positive(value):
-            raise self._error(
+            raise self.error(
                 node,
                 "lr must be a positive number or a range such as "
-                f"float(1e-3, 1, log), got {self._source(node)}",
+                f"float(1e-3, 1, log), got {self.source(node)}",
             )
         return float(value)
 
-    def _error(self, where: int | ast.AST, message: str) -> SpecError:
-        position = where if isinstance(where, int) else self._node_position(where)
-        return SpecError(
-            f"invalid search space {self.text!r} at position {position}: {message}"
-        )
-
-    def _schedule(self, node: ast.AST) -> Schedule:
+    def read_schedule(self, node: ast.AST) -> Schedule:
         if isinstance(node, ast.Call) and _kind(node) is not None:
-            raise self._error(
-                node, f"expected a schedule such as step(...), got {self._source(node)}"
+            raise self.error(
+                node, f"expected a schedule such as step(...), got {self.source(node)}"
             )
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             self._name_arguments(node)
-        return super()._schedule(node)
+        return super().read_schedule(node)
 
     def _name_arguments(self, node: ast.Call) -> None:
         cls = registry().get(node.func.id)
@@ -298,18 +286,18 @@ class _SpaceReader(_Reader):
             if item.arg is not None:
                 self.names[id(item.value)] = prefix + item.arg
 
-    def _value(self, node: ast.AST) -> Any:
+    def read_value(self, node: ast.AST) -> Any:
         kind = _kind(node) if isinstance(node, ast.Call) else None
         if kind is not None:
             name = self.names.get(id(node))
             if name is None:
-                raise self._error(node, f"{kind}() cannot stand here")
+                raise self.error(node, f"{kind}() cannot stand here")
             return self.choose(name, self._dimension(kind, node))
         if isinstance(node, (ast.List, ast.Tuple)):
             prefix = self.names.get(id(node), "?")
             for index, item in enumerate(node.elts):
                 self.names[id(item)] = f"{prefix}.{index}"
-        return super()._value(node)
+        return super().read_value(node)
 
     def _dimension(self, kind: str, node: ast.Call) -> Dimension:
         if kind == "choice":
@@ -322,14 +310,14 @@ class _SpaceReader(_Reader):
             args.pop(2)
         valid = "low, high, step, log" if kind == "int" else "low, high, log"
         if len(args) != 2:
-            raise self._error(
+            raise self.error(
                 node,
                 f"{kind}() takes low and high, then optionally log; got "
-                f"{self._source(node)}",
+                f"{self.source(node)}",
             )
         for item in node.keywords:
             if item.arg not in valid.split(", ") or item.arg in ("low", "high"):
-                raise self._error(
+                raise self.error(
                     item, f"{kind}() has no argument {item.arg!r}; valid: {valid}"
                 )
             options[item.arg] = self._literal(item.value)
@@ -341,24 +329,24 @@ class _SpaceReader(_Reader):
     ) -> Dimension:
         log, step = options["log"], options.get("step", 1)
         if not isinstance(log, bool):
-            raise self._error(node, f"{kind}() log must be true or false, got {log!r}")
+            raise self.error(node, f"{kind}() log must be true or false, got {log!r}")
         if not low < high:
-            raise self._error(
+            raise self.error(
                 node, f"{kind}() needs low < high, got low={low!r}, high={high!r}"
             )
         if log and low <= 0:
-            raise self._error(node, f"{kind}(..., log) needs low > 0, got low={low!r}")
+            raise self.error(node, f"{kind}(..., log) needs low > 0, got low={low!r}")
         if kind == "float":
             return FloatRange(float(low), float(high), log)
 
         if not _is_int(step) or step < 1:
-            raise self._error(
+            raise self.error(
                 node, f"int() step must be a positive integer, got {step!r}"
             )
         if log and step != 1:
-            raise self._error(node, "int() cannot have both log and step")
+            raise self.error(node, "int() cannot have both log and step")
         if (high - low) % step:
-            raise self._error(
+            raise self.error(
                 node,
                 f"int() needs high - low to be a multiple of step, got low={low}, "
                 f"high={high}, step={step}",
@@ -366,39 +354,32 @@ class _SpaceReader(_Reader):
         return IntRange(low, high, step, log)
 
     def _range_number(self, kind: str, node: ast.AST) -> int | float:
-        value = self._number(node)
+        value = self.read_number(node)
         if value is None or not math.isfinite(value):
-            raise self._error(
-                node, f"{kind}() bounds must be numbers, got {self._source(node)}"
+            raise self.error(
+                node, f"{kind}() bounds must be numbers, got {self.source(node)}"
             )
         if kind == "int" and not _is_int(value):
-            raise self._error(
-                node, f"int() bounds must be integers, got {self._source(node)}"
+            raise self.error(
+                node, f"int() bounds must be integers, got {self.source(node)}"
             )
         return value
 
     def _choice(self, node: ast.Call) -> Choice:
         if node.keywords:
-            raise self._error(node.keywords[0], "choice() takes no keyword arguments")
+            raise self.error(node.keywords[0], "choice() takes no keyword arguments")
         if not node.args:
-            raise self._error(node, "choice() needs at least one option")
+            raise self.error(node, "choice() needs at least one option")
         options = tuple(self._literal(arg) for arg in node.args)
         for index, option in enumerate(options):
             if any(_same(option, earlier) for earlier in options[:index]):
-                shown = self._source(node.args[index])
-                raise self._error(node.args[index], f"choice() lists {shown} twice")
+                shown = self.source(node.args[index])
+                raise self.error(node.args[index], f"choice() lists {shown} twice")
         return Choice(options)
-
-    def _number(self, node: ast.AST) -> int | float | None:
-        """A numeric literal, as :func:`lrlab.spec._number`, if it fits a float."""
-        number = _number(node)
-        if number is not None and not _fits_float(number):
-            raise self._error(node, _too_large(self._source(node)))
-        return number
 
     def _literal(self, node: ast.AST) -> Any:
         """A number, a word, a quoted string, true/false or none."""
-        number = self._number(node)
+        number = self.read_number(node)
         if number is not None:
             return number
         if isinstance(node, ast.Name):
@@ -408,9 +389,9 @@ class _SpaceReader(_Reader):
             node.value is None or isinstance(node.value, (bool, str))
         ):
             return node.value
-        raise self._error(
+        raise self.error(
             node,
-            f"expected a number, a word, true/false or none, got {self._source(node)}",
+            f"expected a number, a word, true/false or none, got {self.source(node)}",
         )
 
 

@@ -38,16 +38,16 @@ import inspect
 import keyword
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
-from lrlab.schedules import Schedule, registry
-from lrlab.schedules._base import fields
+from lrlab.schedules import Schedule, fields, registry
 
 __all__ = [
     "REQUIRED",
     "Argument",
     "ScheduleInfo",
     "SpecError",
+    "SpecReader",
     "format_schedule",
     "format_value",
     "list_schedules",
@@ -148,27 +148,60 @@ def parse_schedule(text: str) -> Schedule:
     if not text.strip():
         raise SpecError(f"invalid spec {text!r}: it is empty")
 
-    return _Reader(text).read()
+    return SpecReader(text).read()
 
 
-class _Reader:
-    """Walk the syntax tree of one spec, allowing only literal nodes."""
+class SpecReader:
+    """Read one spec string: walk its syntax tree, allowing only literals.
+
+    ``parse_schedule(text)`` is ``SpecReader(text).read()``. The class is
+    also the extension point for grammars built on specs (the search
+    spaces of :mod:`lrlab.search_space` are one): subclass it and override
+
+    - ``read_value(node)``, called for every argument value and every list
+      item, to accept more forms where a value may stand;
+    - ``read_schedule(node)``, called for every node that must be a
+      schedule (the whole text, and each nested call);
+    - ``label``, the word error messages name the text with.
+
+    and build errors with ``error(node, message)``, which adds the text
+    and the position. ``source``, ``node_position`` and ``read_number``
+    help along the way. These names and their behaviour are kept stable.
+
+    Attributes:
+        text: the text as given.
+        indent: the number of leading blank characters, left out of the
+            parse; positions in messages count them, so they point into
+            ``text``.
+
+    >>> import ast
+    >>> class Halves(SpecReader):
+    ...     def read_value(self, node):
+    ...         if isinstance(node, ast.Name) and node.id == "half":
+    ...             return 0.5
+    ...         return super().read_value(node)
+    >>> Halves("step(5, gamma=half)").read()
+    Step(step_size=5, gamma=0.5)
+    """
+
+    label: ClassVar[str] = "spec"
 
     def __init__(self, text: str) -> None:
         self.text = text
         # ast wants no leading indentation; keep positions in the original.
         self.indent = len(text) - len(text.lstrip())
-        self.lines = text[self.indent :].splitlines(keepends=True)
+        self._lines = text[self.indent :].splitlines(keepends=True)
 
     def read(self) -> Schedule:
-        tree = self._tree()
+        """The schedule the whole text describes; a bare name is a call."""
+        tree = self.tree()
         body = tree.body
         if isinstance(body, ast.Name):
             body = ast.Call(func=body, args=[], keywords=[])
             ast.copy_location(body, tree.body)
-        return self._schedule(body)
+        return self.read_schedule(body)
 
-    def _tree(self) -> ast.Expression:
+    def tree(self) -> ast.Expression:
         """The syntax tree of the text; a syntax error is a SpecError."""
         try:
             with warnings.catch_warnings():
@@ -177,70 +210,93 @@ class _Reader:
                 warnings.simplefilter("ignore")
                 return ast.parse(self.text[self.indent :], mode="eval")
         except SyntaxError as error:
-            position = self._position(error.lineno or 1, (error.offset or 1) - 1)
+            position = self.position(error.lineno or 1, (error.offset or 1) - 1)
             message = (error.msg or "syntax error").strip()
-            raise self._error(position, message) from None
+            raise self.error(position, message) from None
         except (RecursionError, MemoryError):
             # Python's parser gives up on a few thousand nested operators
             # (1+1+...+1, ----1, a.a.a...): no spec comes near that.
-            raise self._error(0, "too deeply nested to read") from None
+            raise self.error(0, "too deeply nested to read") from None
 
-    def _position(self, lineno: int, char_col: int) -> int:
-        before = sum(len(line) for line in self.lines[: lineno - 1])
+    def position(self, lineno: int, char_col: int) -> int:
+        """The 0-based place in ``text`` of a line (from 1) and column."""
+        before = sum(len(line) for line in self._lines[: lineno - 1])
         return self.indent + before + max(char_col, 0)
 
-    def _node_position(self, node: ast.AST) -> int:
+    def node_position(self, node: ast.AST) -> int:
+        """The 0-based place in ``text`` where ``node`` starts."""
         # ast reports byte offsets; convert to a character offset.
         lineno = getattr(node, "lineno", 1)
-        line = self.lines[lineno - 1] if self.lines else ""
+        line = self._lines[lineno - 1] if self._lines else ""
         byte_col = getattr(node, "col_offset", 0)
         char_col = len(line.encode()[:byte_col].decode(errors="ignore"))
-        return self._position(lineno, char_col)
+        return self.position(lineno, char_col)
 
-    def _error(self, where: int | ast.AST, message: str) -> SpecError:
-        position = where if isinstance(where, int) else self._node_position(where)
+    def error(self, where: int | ast.AST, message: str) -> SpecError:
+        """A one-line SpecError naming the text and the place of ``where``.
+
+        ``where`` is a node or a 0-based position in ``text``.
+        """
+        position = where if isinstance(where, int) else self.node_position(where)
         return SpecError(
-            f"invalid spec {self.text!r} at position {position}: {message}"
+            f"invalid {self.label} {self.text!r} at position {position}: {message}"
         )
 
-    def _source(self, node: ast.AST) -> str:
+    def source(self, node: ast.AST) -> str:
         """The text of ``node``, on one line."""
         segment = ast.get_source_segment(self.text[self.indent :], node) or "?"
         return " ".join(segment.split())
 
-    def _schedule(self, node: ast.AST) -> Schedule:
+    def read_number(self, node: ast.AST) -> int | float | None:
+        """The value of a numeric literal with an optional sign, else None.
+
+        Raises:
+            SpecError: for an integer literal beyond the float range.
+        """
+        number = _number(node)
+        if number is not None and not _fits_float(number):
+            raise self.error(node, _too_large(self.source(node)))
+        return number
+
+    def read_schedule(self, node: ast.AST) -> Schedule:
+        """Build the schedule a call node describes, its values read in turn.
+
+        Each argument value goes through ``read_value``.
+        """
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
-            raise self._error(
+            raise self.error(
                 node,
                 f"expected a schedule such as cosine(total_steps=100), "
-                f"got {self._source(node)}",
+                f"got {self.source(node)}",
             )
         known = registry()
         name = node.func.id
         if name not in known:
-            raise self._error(node, _unknown_name(name, list(known)))
+            raise self.error(node, _unknown_name(name, list(known)))
         cls = known[name]
         names = [f.name for f in fields(cls)]
         valid = "valid arguments: " + ", ".join(names)
 
         if len(node.args) > len(names):
             extra = node.args[len(names)]
-            raise self._error(
+            raise self.error(
                 extra,
                 f"{name}() takes at most {len(names)} positional argument(s), "
                 f"got {len(node.args)}; {valid}",
             )
-        kwargs = {n: self._value(arg) for n, arg in zip(names, node.args, strict=False)}
+        kwargs = {
+            n: self.read_value(arg) for n, arg in zip(names, node.args, strict=False)
+        }
         for item in node.keywords:
             if item.arg is None:
-                raise self._error(item, f"'**' is not allowed in a spec; {valid}")
+                raise self.error(item, f"'**' is not allowed in a spec; {valid}")
             if item.arg not in names:
                 message = f"{name}() has no argument {item.arg!r}; {valid}"
-                raise self._error(item, message)
+                raise self.error(item, message)
             if item.arg in kwargs:
                 message = f"{name}() got argument {item.arg!r} twice"
-                raise self._error(item, message)
-            kwargs[item.arg] = self._value(item.value)
+                raise self.error(item, message)
+            kwargs[item.arg] = self.read_value(item.value)
         missing = [
             f.name
             for f in fields(cls)
@@ -249,15 +305,20 @@ class _Reader:
         if missing:
             listed = ", ".join(repr(m) for m in missing)
             message = f"{name}() is missing required argument(s) {listed}; {valid}"
-            raise self._error(node, message)
+            raise self.error(node, message)
 
         return cls(**kwargs)
 
-    def _value(self, node: ast.AST) -> Any:
+    def read_value(self, node: ast.AST) -> Any:
+        """The value of an argument or list item.
+
+        A number, a word or quoted string, true/false, none, a list (each
+        item read by ``read_value``) or a schedule (``read_schedule``).
+        """
         if isinstance(node, ast.Call):
-            return self._schedule(node)
+            return self.read_schedule(node)
         if isinstance(node, (ast.List, ast.Tuple)):
-            return [self._value(item) for item in node.elts]
+            return [self.read_value(item) for item in node.elts]
         if isinstance(node, ast.Name):
             words = {"true": True, "false": False, "none": None}
             return words.get(node.id.lower(), node.id)
@@ -265,15 +326,13 @@ class _Reader:
             node.value is None or isinstance(node.value, (bool, str))
         ):
             return node.value
-        number = _number(node)
+        number = self.read_number(node)
         if number is not None:
-            if not _fits_float(number):
-                raise self._error(node, _too_large(self._source(node)))
             return number
-        raise self._error(
+        raise self.error(
             node,
             "expected a number, a string, true/false, none, a list or a schedule, "
-            f"got {self._source(node)}",
+            f"got {self.source(node)}",
         )
 
 

@@ -15,6 +15,10 @@ Past its last step a schedule holds its final value, unless it repeats by
 design (``CosineRestarts``, ``Cyclic``) or is wrapped in ``Repeat``; each
 class says which in its docstring.
 
+``registry()`` maps each spec name to its class, and ``fields(cls)``
+lists a class's constructor arguments in order (``lrlab.spec`` reads and
+writes spec strings with them).
+
 Arguments are checked when a schedule is built: a bad value raises
 ``ValueError`` and a bad type ``TypeError``, with a message that names the
 argument, the rule and the value received.
@@ -24,7 +28,7 @@ argument, the rule and the value received.
 array([1.  , 1.  , 0.5 , 0.5 , 0.25])
 """
 
-from lrlab.schedules._base import Schedule, registry
+from lrlab.schedules._base import Schedule, fields, registry
 from lrlab.schedules.anneal import Cosine, Linear, Polynomial
 from lrlab.schedules.compose import Floor, Product, Repeat, Scale, Sequence, Warmup
 from lrlab.schedules.cyclic import CosineRestarts, Cyclic, OneCycle
@@ -55,5 +59,6 @@ __all__ = [
     "Sequence",
     "Step",
     "Warmup",
+    "fields",
     "registry",
 ]

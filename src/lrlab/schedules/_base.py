@@ -17,6 +17,7 @@ __all__ = [
     "Schedule",
     "check_schedule",
     "check_schedule_list",
+    "fields",
     "power",
     "registry",
     "warmup_ramp",
@@ -183,5 +184,13 @@ def check_schedule_list(name: str, value: Any) -> tuple[Schedule, ...]:
 
 
 def fields(cls: type[Schedule]) -> tuple[dataclasses.Field[Any], ...]:
-    """Return the constructor arguments of a schedule class, in order."""
+    """Return the constructor arguments of a schedule class, in order.
+
+    Each is a ``dataclasses.Field``: ``name``, and ``default`` (or
+    ``dataclasses.MISSING`` for a required argument).
+
+    >>> from lrlab.schedules import Step
+    >>> [f.name for f in fields(Step)], fields(Step)[1].default
+    (['step_size', 'gamma'], 0.1)
+    """
     return tuple(f for f in dataclasses.fields(cls) if f.init)  # type: ignore[arg-type]
