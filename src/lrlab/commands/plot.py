@@ -129,11 +129,23 @@ def _run(args: argparse.Namespace) -> int:
         print(chart)
         return 0
 
-    figure = plotting.schedule_figure(
-        curves, base_lr=args.lr, log=args.log, steps_per_epoch=args.steps_per_epoch
-    )
-    with writing(args.output):
-        plotting.save_figure(figure, args.output)
+    try:
+        # Lrs near the largest float overflow inside matplotlib's axis code.
+        with np.errstate(all="ignore"):
+            figure = plotting.schedule_figure(
+                curves,
+                base_lr=args.lr,
+                log=args.log,
+                steps_per_epoch=args.steps_per_epoch,
+            )
+            with writing(args.output):
+                plotting.save_figure(figure, args.output)
+    except (ValueError, OverflowError) as error:
+        peak = max(float(values.max()) for values in curves.values())
+        raise CommandError(
+            f"argument --lr: cannot draw lrs as large as {peak:g} "
+            f"(--lr {args.lr:g} times the schedules): {error}"
+        ) from None
     print(f"wrote {args.output}")
     return 0
 
@@ -145,7 +157,10 @@ def schedule_table(
 
     Raises:
         CommandError: naming the spec, when one does not parse or build,
-            or is given twice (the curves are keyed by their spec).
+            is given twice (the curves are keyed by their spec), or gives
+            an lr that is not a finite number (a growing schedule
+            overflows after enough steps: ``exponential(gamma=2)`` at
+            step 1024).
     """
     t = np.arange(steps)
     curves = {}
@@ -159,7 +174,18 @@ def schedule_table(
             raise CommandError(f"argument SPEC: {error}") from None
         except (ValueError, TypeError) as error:
             raise CommandError(f"argument SPEC {text!r}: {error}") from None
-        curves[text] = base_lr * schedule(t)
+        with np.errstate(all="ignore"):
+            values = base_lr * schedule(t)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            step = int(bad[0])
+            raise CommandError(
+                f"argument SPEC {text!r}: the lr at step {step} is "
+                f"{values[step]:g} (--lr {base_lr:g} times the factor "
+                f"{schedule(step)!r}), which cannot be shown; use --steps "
+                f"{step} or fewer"
+            )
+        curves[text] = values
     return curves
 
 
