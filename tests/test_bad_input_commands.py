@@ -84,3 +84,22 @@ def test_plot_up_to_the_last_finite_step_still_works(
     code, _, err = run([*argv, "-o", str(path)], capsys)
     assert (code, err) == (0, "")
     assert path.read_bytes().startswith(b"\x89PNG")
+
+
+# --- find-lr: an lr the float32 model cannot take.
+
+
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["--start-lr", "1e-300", "--end-lr", "1e300"], "--end-lr"),
+        (["--start-lr", "1e39", "--end-lr", "1e40"], "--start-lr"),
+    ],
+)
+def test_find_lr_beyond_float32(
+    capsys: pytest.CaptureFixture[str], argv: list[str], option: str
+) -> None:
+    code, out, err = run(["find-lr", *argv, "--steps", "3"], capsys)
+    line = one_line_error(code, err, "lrlab find-lr")
+    assert f"argument {option}: must be at most 3.403e+38" in line
+    assert out == ""

@@ -37,6 +37,8 @@ __all__ = ["BATCH_SIZE", "MnistBatches", "mnist_tensors", "register", "run"]
 
 PROG = "lrlab find-lr"
 BATCH_SIZE = 100
+# The model's weights are float32: torch's SGD refuses a larger lr.
+FLOAT32_MAX = 3.4028234663852886e38
 
 _DEFAULTS = {
     name: parameter.default
@@ -150,6 +152,12 @@ def _check(args: argparse.Namespace) -> None:
             f"argument --start-lr: must be less than --end-lr, got "
             f"--start-lr {args.start_lr:g} and --end-lr {args.end_lr:g}"
         )
+    for option, value in (("--start-lr", args.start_lr), ("--end-lr", args.end_lr)):
+        if value > FLOAT32_MAX:
+            raise CommandError(
+                f"argument {option}: must be at most {FLOAT32_MAX:.4g} (the "
+                f"largest float32, the model's precision), got {value:g}"
+            )
     if args.steps < 2:
         raise CommandError(f"argument --steps: must be at least 2, got {args.steps}")
     if args.output is not None:
