@@ -130,6 +130,9 @@ def best_toml(
 
     The keys are those of :mod:`lrlab.config`: the training settings of the
     search, the best trial's lr, and its schedule as the one spec string.
+    ``data_dir`` is written as an absolute path (a relative one is taken
+    from the current folder): ``compare --config`` reads a relative path
+    against the file's own folder, which is another place.
     """
     settings: dict[str, Any] = {
         "title": f"best of study {study_name} (trial {best.trial})",
@@ -139,7 +142,7 @@ def best_toml(
         "seed": config.seed,
     }
     if data_dir is not None:
-        settings["data_dir"] = data_dir
+        settings["data_dir"] = str(Path(data_dir).resolve())
     settings["schedules"] = [best.schedule]
     comment = (
         f"# The best of {trials} trials of study {study_name!r}, by lrlab tune:\n"
