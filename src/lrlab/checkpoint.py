@@ -56,6 +56,7 @@ __all__ = [
     "CheckpointWriter",
     "DataFingerprint",
     "Difference",
+    "check_resume",
     "checkpoint_files",
     "data_fingerprint",
     "latest_checkpoint",
@@ -446,7 +447,13 @@ def prepare(
     fingerprint = data_fingerprint(data)
 
     if resume_from is not None:
-        _check_resume(resume_from, config, specs, fingerprint, allow_config_change)
+        check_resume(
+            resume_from,
+            config,
+            specs,
+            fingerprint,
+            allow_config_change=allow_config_change,
+        )
     if directory is None:
         return None
     directory = Path(directory)
@@ -467,40 +474,45 @@ def prepare(
     )
 
 
-def _check_resume(
+def check_resume(
     checkpoint: Checkpoint,
     config: TrainConfig,
-    specs: list[str],
-    fingerprint: DataFingerprint,
-    allow_config_change: bool,
+    schedules: Sequence[str],
+    data: DataFingerprint,
+    *,
+    allow_config_change: bool = False,
 ) -> None:
+    """Check that a run with these settings can continue from ``checkpoint``.
+
+    Args:
+        checkpoint: the checkpoint to resume.
+        config, schedules, data: the run's settings, spec strings and data.
+        allow_config_change: accept other settings, schedules or data, as
+            long as the models still fit (same count, same image size) and
+            the run asks for at least the epochs already done.
+
+    Raises:
+        CheckpointMismatch: the settings differ (and that is not allowed);
+            the message names each difference.
+        CheckpointError: the run cannot continue from it at all.
+    """
     name = checkpoint.path.name
-    if len(specs) != len(checkpoint.schedules):
-        raise CheckpointMismatch(
-            [
-                Difference(
-                    "the number of schedules",
-                    str(len(checkpoint.schedules)),
-                    str(len(specs)),
-                )
-            ]
+    if len(schedules) != len(checkpoint.schedules):
+        raise CheckpointError(
+            f"{name} holds {len(checkpoint.schedules)} models, this run trains "
+            f"{len(schedules)}"
         )
-    if fingerprint.num_features != checkpoint.data.num_features:
-        raise CheckpointMismatch(
-            [
-                Difference(
-                    "images of",
-                    f"{checkpoint.data.num_features} pixels",
-                    f"{fingerprint.num_features} pixels",
-                )
-            ]
+    if data.num_features != checkpoint.data.num_features:
+        raise CheckpointError(
+            f"{name} was trained on images of {checkpoint.data.num_features} "
+            f"pixels, this run's have {data.num_features}"
         )
     if config.epochs < checkpoint.epoch:
         raise CheckpointError(
             f"{name} has {checkpoint.epoch} epochs done, more than the "
             f"{config.epochs} epochs asked for"
         )
-    differences = checkpoint.differences(config, specs, fingerprint)
+    differences = checkpoint.differences(config, schedules, data)
     if differences and not allow_config_change:
         raise CheckpointMismatch(differences)
 

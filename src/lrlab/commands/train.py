@@ -8,22 +8,49 @@ schedule's factor for the epoch, batches of ``--batch-size`` shuffled
 images. It prints one line per epoch (epoch, lr, mean training loss, test
 accuracy) and the final test accuracy; the output depends only on the
 options, never on timing.
+
+    lrlab train --checkpoint-dir runs/a          # a checkpoint per epoch
+    lrlab train --resume runs/a                  # continue after a stop
+
+With ``--checkpoint-dir`` it saves a checkpoint after every epoch (see
+:mod:`lrlab.checkpoint`); ``--resume`` continues from the newest one that
+loads, with the same results as a run that never stopped. Exit status 3
+means training diverged (a loss became nan or infinite).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+import warnings
 from pathlib import Path
 
 from lrlab import _metrics
+from lrlab.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    CheckpointMismatch,
+    CheckpointWarning,
+    check_resume,
+    checkpoint_files,
+    data_fingerprint,
+    latest_checkpoint,
+)
 from lrlab.commands import CommandError, fail, output_path, positive_int
 from lrlab.data import MNIST, DataError, load_mnist
 from lrlab.spec import format_schedule, parse_schedule
-from lrlab.training import EpochRecord, TrainConfig, train
+from lrlab.training import (
+    EpochRecord,
+    TensorData,
+    TrainConfig,
+    TrainingDiverged,
+    train,
+)
 
-__all__ = ["DEFAULT_SCHEDULE", "register", "run"]
+__all__ = ["DEFAULT_SCHEDULE", "DIVERGED", "register", "run"]
 
 PROG = "lrlab train"
+DIVERGED = 3  # exit code: the loss became nan or infinite
 DEFAULT_SCHEDULE = "exponential(gamma=0.8)"
 _DEFAULTS = TrainConfig()
 
@@ -38,6 +65,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "SGD and cross-entropy. The lr of epoch e (1-based) is "
             "--lr * schedule(e - 1). Prints one line per epoch and the final "
             "test accuracy."
+        ),
+        epilog=(
+            "Exit status: 0 when training is done, 2 for bad input (one line "
+            f"on stderr), {DIVERGED} when training diverged (a loss became nan "
+            "or infinite: the message names the epoch, the step and the lr; "
+            "the checkpoints and metrics of the epochs before stay), 130 when "
+            "interrupted."
         ),
     )
     parser.add_argument(
@@ -100,6 +134,44 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument(
+        "--checkpoint-dir",
+        type=Path,
+        metavar="DIR",
+        help=(
+            "save a checkpoint into DIR after every epoch (weights, schedule, "
+            "random states, records so far), created if missing; it must not "
+            "hold another run's checkpoints (default: none, or the --resume "
+            "folder)"
+        ),
+    )
+    parser.add_argument(
+        "--keep-checkpoints",
+        type=positive_int,
+        default=2,
+        metavar="N",
+        help="keep the newest N checkpoints, delete older ones (default: 2)",
+    )
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        metavar="DIR",
+        help=(
+            "continue the run whose checkpoints are in DIR from the newest "
+            "one that loads, exactly as if it had not stopped; give the same "
+            "options as that run (a larger --epochs extends it) "
+            "(default: start afresh)"
+        ),
+    )
+    parser.add_argument(
+        "--allow-config-change",
+        action="store_true",
+        help=(
+            "with --resume: continue even if the schedule, lr, batch size, "
+            "seed, a smaller --epochs or the data differ from the checkpoint's "
+            "(default: off, refused)"
+        ),
+    )
+    parser.add_argument(
         "--quiet",
         action="store_true",
         help="print only the final test accuracy (default: off)",
@@ -120,15 +192,20 @@ def _run(args: argparse.Namespace) -> int:
     config = TrainConfig(
         epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, seed=args.seed
     )
-    data = _load(args.data_dir)
-    if config.batch_size > len(data.train):
+    mnist = _load(args.data_dir)
+    if config.batch_size > len(mnist.train):
         raise CommandError(
             f"argument --batch-size: must be at most the number of training "
-            f"images ({len(data.train)}), got {config.batch_size}"
+            f"images ({len(mnist.train)}), got {config.batch_size}"
         )
+    data = TensorData.from_mnist(mnist)
+    resumed = _resumed(args, config, data)
+    checkpoint_dir = _checkpoint_dir(args, resumed)
 
     if not args.quiet:
-        print(_header(args, config, data))
+        print(_header(args, config, mnist))
+        if resumed is not None:
+            print(f"resuming from {resumed.path} (epoch {resumed.epoch} done)")
         print(f"{'epoch':>5}  {'lr':<10}  {'train loss':>10}  {'test accuracy':>13}")
     records: list[EpochRecord] = []
 
@@ -139,9 +216,111 @@ def _run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(_row(record), flush=True)
 
-    result = train(config, data, args.schedule, on_epoch=on_epoch)
+    if resumed is not None:
+        resumed.restore_global_rng()
+        records.extend(resumed.records[0])
+        if metrics is not None:
+            _write_metrics(metrics, records)
+        if not args.quiet:
+            for record in records:
+                print(_row(record))
+    try:
+        result = train(
+            config,
+            data,
+            args.schedule,
+            on_epoch=on_epoch,
+            checkpoint_dir=checkpoint_dir,
+            keep_checkpoints=args.keep_checkpoints,
+            resume_from=resumed,
+            allow_config_change=True,  # checked above, with the options' names
+        )
+    except TrainingDiverged as error:
+        print(
+            f"{PROG}: error: {error}{_last_checkpoint(checkpoint_dir)}", file=sys.stderr
+        )
+        return DIVERGED
+    except BrokenPipeError:
+        raise  # the reader of stdout went away: lrlab.cli ends quietly
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise CommandError(
+            f"argument --checkpoint-dir: cannot write {str(checkpoint_dir)!r}: {reason}"
+        ) from None
     print(f"final test accuracy: {result.final_test_accuracy:.4f}")
     return 0
+
+
+def _resumed(
+    args: argparse.Namespace, config: TrainConfig, data: TensorData
+) -> Checkpoint | None:
+    """The checkpoint to continue from, checked against the options."""
+    if args.resume is None:
+        if args.allow_config_change:
+            raise CommandError("argument --allow-config-change: needs --resume")
+        return None
+    if not args.resume.is_dir():
+        raise CommandError(
+            f"argument --resume: folder does not exist, got {str(args.resume)!r}"
+        )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CheckpointWarning)
+        try:
+            resumed = latest_checkpoint(args.resume)
+        except CheckpointError as error:
+            raise CommandError(f"argument --resume: {error}") from None
+    for warning in caught:
+        print(f"{PROG}: warning: {warning.message}", file=sys.stderr)
+
+    spec = format_schedule(args.schedule)
+    try:
+        check_resume(
+            resumed,
+            config,
+            [spec],
+            data_fingerprint(data),
+            allow_config_change=args.allow_config_change,
+        )
+    except CheckpointMismatch as error:
+        raise CommandError(
+            f"argument --resume: {error}; pass --allow-config-change to continue anyway"
+        ) from None
+    except CheckpointError as error:
+        raise CommandError(f"argument --resume: {error}") from None
+    return resumed
+
+
+def _checkpoint_dir(
+    args: argparse.Namespace, resumed: Checkpoint | None
+) -> Path | None:
+    """Where to save: --checkpoint-dir, else the --resume folder."""
+    folder = args.checkpoint_dir
+    if folder is None:
+        return args.resume
+    if folder.exists() and not folder.is_dir():
+        raise CommandError(
+            f"argument --checkpoint-dir: not a directory, got {str(folder)!r}"
+        )
+    existing = checkpoint_files(folder)
+    if existing and not (
+        resumed is not None and folder.resolve() == resumed.path.parent.resolve()
+    ):
+        raise CommandError(
+            f"argument --checkpoint-dir: {str(folder)!r} already holds the "
+            f"checkpoints of a run (newest {existing[-1].name}); pass --resume "
+            f"{folder} to continue it, or choose another folder"
+        )
+    return folder
+
+
+def _last_checkpoint(folder: Path | None) -> str:
+    """Where the last good checkpoint is, for the divergence message."""
+    if folder is None:
+        return ""
+    files = checkpoint_files(folder)
+    if not files:
+        return "; no checkpoint was written"
+    return f"; the last good checkpoint is {files[-1]}"
 
 
 def _header(args: argparse.Namespace, config: TrainConfig, data: MNIST) -> str:
