@@ -103,3 +103,55 @@ def test_find_lr_beyond_float32(
     line = one_line_error(code, err, "lrlab find-lr")
     assert f"argument {option}: must be at most 3.403e+38" in line
     assert out == ""
+
+
+# --- tune: storages that would lose the trials or overwrite a file.
+
+SPACE = "step(step_size=int(1, 5))"
+
+
+@pytest.mark.parametrize(
+    "storage", ["", " ", ":memory:", "sqlite://", "sqlite:///", "sqlite:///:memory:"]
+)
+def test_tune_refuses_an_in_memory_storage(
+    capsys: pytest.CaptureFixture[str], storage: str
+) -> None:
+    code, _, err = run(["tune", SPACE, "--storage", storage], capsys)
+    line = one_line_error(code, err, "lrlab tune")
+    assert "argument --storage: needs a file or a database URL" in line
+    assert f"got {storage!r}" in line
+
+
+@pytest.mark.parametrize("content", [b"x", b"my notes\n" * 500])
+@pytest.mark.parametrize("prefix", ["", "sqlite:///"])
+def test_tune_never_writes_over_a_file_that_is_not_a_database(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: bytes, prefix: str
+) -> None:
+    # SQLite takes a file shorter than a page for an empty database.
+    notes = tmp_path / "notes.txt"
+    notes.write_bytes(content)
+    argv = ["tune", SPACE, "--storage", prefix + str(notes), "--trials", "1"]
+    code, _, err = run([*argv, "--out", str(tmp_path / "out")], capsys)
+    line = one_line_error(code, err, "lrlab tune")
+    assert "exists and is not a SQLite database" in line
+    assert notes.read_bytes() == content
+    assert not (tmp_path / "out").exists()
+
+
+def test_tune_storage_that_is_a_folder(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = run(["tune", SPACE, "--storage", str(tmp_path)], capsys)
+    assert "is a folder, not a file" in one_line_error(code, err, "lrlab tune")
+
+
+@pytest.mark.parametrize("option", ["--study", "--out"])
+@pytest.mark.parametrize("value", ["", "  "])
+def test_tune_empty_study_or_out(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, option: str, value: str
+) -> None:
+    storage = str(tmp_path / "t.db")
+    code, _, err = run(["tune", SPACE, "--storage", storage, option, value], capsys)
+    line = one_line_error(code, err, "lrlab tune")
+    assert line.endswith(f"argument {option}: must not be empty, got {value!r}")
+    assert not Path(storage).exists()

@@ -169,6 +169,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     space = _space(args.space, args.lr)
+    _check_storage(args.storage)
+    for option, value in (("--study", args.study), ("--out", args.out)):
+        if value is not None and not value.strip():
+            raise CommandError(f"argument {option}: must not be empty, got {value!r}")
     study_name = args.study or space.schedule_text.strip().split("(")[0].strip()
     out = _out_folder(args.out or f"tune-{study_name}")
     data, label = _data(args.data_dir, args.train_size)
@@ -338,6 +342,46 @@ def _space(schedule_text: str, lr_text: str) -> SearchSpace:
             f"{lr_text!r} (lrlab train runs a single schedule)"
         )
     return space
+
+
+# The first 16 bytes of every SQLite database file.
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_storage(text: str) -> None:
+    """Refuse a storage that would lose the trials or overwrite a file.
+
+    SQLite takes a file shorter than one page for an empty database and
+    writes over it, so a small text file given by mistake would be lost.
+    """
+    if text.startswith("sqlite:///"):
+        path_text = text[len("sqlite:///") :]
+    elif "://" in text and text != "sqlite://":
+        return  # a database server: nothing on this disk to check
+    else:
+        path_text = "" if text == "sqlite://" else text
+    if not path_text.strip() or path_text == ":memory:":
+        raise CommandError(
+            f"argument --storage: needs a file or a database URL (an in-memory "
+            f"database would lose the trials), got {text!r}"
+        )
+    path = Path(path_text)
+    if path.is_dir():
+        raise CommandError(f"argument --storage: {text!r} is a folder, not a file")
+    try:
+        with path.open("rb") as file:
+            header = file.read(len(_SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise CommandError(
+            f"argument --storage: cannot read {text!r}: {error.strerror}"
+        ) from None
+    if header and header != _SQLITE_HEADER:
+        raise CommandError(
+            f"argument --storage: {text!r} exists and is not a SQLite database "
+            f"(left as it is)"
+        )
 
 
 def _fraction(text: str) -> float:
