@@ -218,3 +218,14 @@ def test_data_dir_that_is_a_file(
     assert len(lines) == 1, err
     assert lines[0].startswith(f"lrlab {command}: error: argument --data-dir: ")
     assert str(a_file) in lines[0]
+
+
+def test_load_mnist_from_a_file_says_it_is_not_a_directory(tmp_path: Path) -> None:
+    from lrlab.data import DataError, load_mnist
+
+    a_file = tmp_path / "data.gz"
+    a_file.write_bytes(b"x")
+    with pytest.raises(DataError, match=r"data\.gz: not a directory$"):
+        load_mnist(a_file)
+    with pytest.raises(DataError, match=r"missing: no such directory$"):
+        load_mnist(tmp_path / "missing")

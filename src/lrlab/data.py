@@ -142,7 +142,8 @@ def load_mnist(data_dir: str | Path | None = None) -> MNIST:
 
     folder = Path(data_dir)
     if not folder.is_dir():
-        raise DataError(f"{folder}: no such directory")
+        problem = "not a directory" if folder.exists() else "no such directory"
+        raise DataError(f"{folder}: {problem}")
     train = _load_split(folder, "train", bundled=False)
     test = _load_split(folder, "t10k", bundled=False)
     if train.images.shape[1:] != test.images.shape[1:]:
