@@ -45,7 +45,7 @@ from types import ModuleType
 from lrlab.config import CompareConfig
 from lrlab.data import MNIST, load_mnist
 from lrlab.spec import parse_schedule
-from lrlab.training import EpochRecord, TensorData, train_many
+from lrlab.training import Divergence, EpochRecord, TensorData, train_many
 
 __all__ = [
     "FILES",
@@ -79,28 +79,38 @@ class OutputFolderError(ValueError):
 
 @dataclass(frozen=True)
 class ScheduleResult:
-    """One schedule's run: its canonical spec and its per-epoch records."""
+    """One schedule's run: its canonical spec and its per-epoch records.
+
+    A schedule that diverged (a loss became nan or infinite) has the
+    records of the epochs before and ``divergence`` says where; if it
+    diverged in the first epoch, its values are nan and its best epoch 0.
+    """
 
     spec: str
     records: tuple[EpochRecord, ...]
+    divergence: Divergence | None = None
 
     @property
     def final_test_accuracy(self) -> float:
-        return self.records[-1].test_accuracy
+        return self.records[-1].test_accuracy if self.records else math.nan
 
     @property
     def best_epoch(self) -> int:
         """The first epoch with the highest test accuracy (1-based)."""
+        if not self.records:
+            return 0
         best = max(self.records, key=lambda record: record.test_accuracy)
         return best.epoch
 
     @property
     def best_test_accuracy(self) -> float:
+        if not self.records:
+            return math.nan
         return self.records[self.best_epoch - 1].test_accuracy
 
     @property
     def final_train_loss(self) -> float:
-        return self.records[-1].train_loss
+        return self.records[-1].train_loss if self.records else math.nan
 
     @property
     def seconds(self) -> float:
@@ -115,6 +125,7 @@ class ScheduleResult:
             "best_epoch": self.best_epoch,
             "final_train_loss": self.final_train_loss,
             "seconds": self.seconds,
+            "diverged": None if self.divergence is None else str(self.divergence),
         }
 
 
@@ -154,7 +165,7 @@ def run_comparison(
     config: CompareConfig,
     data: TensorData | MNIST | None = None,
     *,
-    on_epoch: Callable[[tuple[EpochRecord, ...]], None] | None = None,
+    on_epoch: Callable[[tuple[EpochRecord | None, ...]], None] | None = None,
 ) -> Comparison:
     """Train the lesson under every schedule of ``config``, together.
 
@@ -162,7 +173,11 @@ def run_comparison(
         config: the settings and the schedules.
         data: the dataset; None loads it from ``config.data_dir`` (or the
             bundled copy).
-        on_epoch: called after each epoch with one record per schedule.
+        on_epoch: called after each epoch with one record per schedule
+            (None for a schedule that has diverged).
+
+    A schedule whose loss becomes nan or infinite stops there and the
+    others go on (see :class:`ScheduleResult`).
 
     Raises:
         lrlab.data.DataError: the data cannot be loaded.
@@ -183,7 +198,7 @@ def run_comparison(
     seconds = time.perf_counter() - start
 
     results = tuple(
-        ScheduleResult(spec, run.records)
+        ScheduleResult(spec, run.records, run.divergence)
         for spec, run in zip(config.schedules, runs, strict=True)
     )
     return Comparison(

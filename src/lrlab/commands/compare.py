@@ -26,6 +26,7 @@ from lrlab.training import EpochRecord, TrainConfig
 __all__ = ["format_table", "register", "run"]
 
 PROG = "lrlab compare"
+DIVERGED = 3  # exit code: every schedule diverged
 _DEFAULTS = TrainConfig()
 
 
@@ -39,6 +40,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "initial weights through the same batches, so that the schedule "
             "is the only difference. Prints a table and writes metrics, plots "
             "and report.html into --out."
+        ),
+        epilog=(
+            "A schedule whose loss becomes nan or infinite stops there (the "
+            "table says where) and the others go on. Exit status: 0 when done, "
+            f"2 for bad input, {DIVERGED} when every schedule diverged (the "
+            "report is written all the same), 130 when interrupted."
         ),
     )
     parser.add_argument(
@@ -152,8 +159,8 @@ def _run(args: argparse.Namespace) -> int:
         print(_header(config, data))
     with epoch_bar(config.epochs, description="compare", enabled=not args.quiet) as bar:
 
-        def on_epoch(records: tuple[EpochRecord, ...]) -> None:
-            best = max(record.test_accuracy for record in records)
+        def on_epoch(records: tuple[EpochRecord | None, ...]) -> None:
+            best = max(r.test_accuracy for r in records if r is not None)
             bar.set_postfix_str(f"best test accuracy {best:.4f}", refresh=False)
             bar.update(1)
 
@@ -172,6 +179,8 @@ def _run(args: argparse.Namespace) -> int:
         message = f"argument --out: cannot write {str(out)!r}: {reason}"
         raise CommandError(message) from None
     print(f"wrote {files[-1]}")
+    if all(result.divergence is not None for result in comparison.results):
+        return DIVERGED
     return 0
 
 
@@ -188,6 +197,9 @@ def format_table(comparison: Any) -> str:
             f"{result.spec:<{width}}  {result.final_test_accuracy:>9.4f}  "
             f"{best:>16}  {result.final_train_loss:>10.4f}  {result.seconds:>6.1f}"
         )
+    for result in comparison.results:
+        if result.divergence is not None:
+            lines.append(f"{result.spec}: {result.divergence}")
     count = len(comparison.results)
     if count == 1:
         lines.append(f"trained in {comparison.seconds:.1f} s")
