@@ -155,6 +155,8 @@ def schedule_figure(
 
     for i, (label, values) in enumerate(curves.items()):
         lrs = np.asarray(values, dtype=np.float64)
+        if len(lrs) == 0:  # e.g. a run that diverged in its first epoch
+            continue
         steps = np.arange(len(lrs) + 1, dtype=np.float64)
         x = steps if steps_per_epoch is None else steps / steps_per_epoch
         # Repeat the last lr so the last step is drawn as wide as the others.
@@ -177,7 +179,8 @@ def schedule_figure(
     times = "\N{MULTIPLICATION SIGN}"
     axes.set_title(f"learning rate = {base_lr:g} {times} schedule(step)")
     axes.grid(True, which="both", alpha=0.3)
-    figure.legend(loc="outside lower center", fontsize="small")
+    if axes.lines:
+        figure.legend(loc="outside lower center", fontsize="small")
 
     return figure
 
