@@ -10,10 +10,18 @@ prints the time per step of
   step at a time (``scheduler.step()``), over fewer steps because it is
   slow, with the per-step time extrapolated;
 
-and the ratio torch / vector. It also prints the largest relative
-difference between the two curves on the steps torch ran. (``exponential``
-is slower than the others because it rounds ``gamma ** t`` exactly as
+and the ratios torch / vector and torch / scalar (above 1: the pure
+schedule is faster). It also prints the largest relative difference
+between the two curves on the steps torch ran. (``exponential`` is slower
+than the others in one call because it rounds ``gamma ** t`` exactly as
 Python's ``**`` does, one ``pow`` per distinct step.)
+
+A scalar call at a whole step evaluates a block of steps at once and keeps
+it (``Schedule`` explains), so ``scalar`` is mostly a look-up. The
+``fractional`` column calls at ``step + 0.5`` instead, which takes the
+plain path (numpy on a one-element array): what every scalar call cost
+before the blocks, and what non-whole steps still cost (the torch adapter
+with ``steps_per_epoch``).
 
 Usage: python bench/bench_schedules.py [--steps N] [--torch-steps N]
 """
@@ -99,12 +107,15 @@ def main() -> None:
 
     t = np.arange(args.steps)
     print(f"{args.steps} steps at once; torch stepped {args.torch_steps} times")
-    header = f"{'schedule':<14} {'vector':>10} {'scalar':>10} {'torch':>10}"
-    print(header + f" {'torch/vector':>13} {'max rel diff':>13}")
+    header = f"{'schedule':<14} {'vector':>10} {'scalar':>10} {'fractional':>10}"
+    header += f" {'torch':>10} {'torch/vector':>13} {'torch/scalar':>13}"
+    print(header + f" {'torch/fract.':>13} {'max rel diff':>13}")
+    few = args.scalar_steps // 10
     for label, schedule, make in cases(args.steps):
         vector = best_of(3, lambda s=schedule: s(t)) / args.steps
         scalar = best_of(1, lambda s=schedule: _loop(s, args.scalar_steps))
         scalar /= args.scalar_steps
+        fractional = best_of(1, lambda s=schedule: _loop(s, few, 0.5)) / few
         seconds, lrs = torch_curve(make, args.torch_steps)
         per_torch = seconds / args.torch_steps
 
@@ -112,14 +123,15 @@ def main() -> None:
         diff = np.max(np.abs(ours - lrs) / np.maximum(np.abs(lrs), 1e-300))
         print(
             f"{label:<14} {vector * 1e9:>8.1f}ns {scalar * 1e6:>8.2f}us "
-            f"{per_torch * 1e6:>8.2f}us {per_torch / vector:>12.0f}x "
-            f"{diff:>13.1e}"
+            f"{fractional * 1e6:>8.2f}us {per_torch * 1e6:>8.2f}us "
+            f"{per_torch / vector:>12.0f}x {per_torch / scalar:>12.1f}x "
+            f"{per_torch / fractional:>12.2f}x {diff:>13.1e}"
         )
 
 
-def _loop(schedule: Schedule, steps: int) -> None:
+def _loop(schedule: Schedule, steps: int, offset: float = 0) -> None:
     for step in range(steps):
-        schedule(step)
+        schedule(step + offset)
 
 
 if __name__ == "__main__":

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import pickle
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_schedules_strategies import schedules
 
-from lrlab.schedules import Constant, Exponential, Schedule, Step, registry
+from lrlab.schedules import (
+    Constant,
+    Cosine,
+    Exponential,
+    Lambda,
+    Scale,
+    Schedule,
+    Sequence,
+    Step,
+    Warmup,
+    registry,
+)
+from lrlab.schedules._base import BLOCK_STEPS
 
 
 def test_import_does_not_load_torch():
@@ -97,3 +114,57 @@ def test_numpy_scalars_are_accepted_and_shown_plainly_in_messages():
     with pytest.raises(ValueError) as info:
         Step(5, np.float64(0))
     assert str(info.value) == "gamma must be a positive number, got 0.0"
+
+
+# --- whole steps, one at a time: evaluated a block at a time ------------------
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    schedule=schedules,
+    steps=st.lists(st.integers(0, 3000), min_size=1, max_size=30),
+    as_float=st.booleans(),
+)
+def test_whole_steps_one_at_a_time_equal_the_array(schedule, steps, as_float):
+    one_by_one = [schedule(float(t) if as_float else t) for t in steps]
+
+    assert one_by_one == schedule(np.array(steps)).tolist()
+    assert [schedule(t) for t in steps] == one_by_one
+
+
+def test_steps_on_both_sides_of_a_block_boundary():
+    s = Warmup(Cosine(total_steps=500), warmup_steps=BLOCK_STEPS - 1)
+    t = np.arange(3 * BLOCK_STEPS)
+
+    assert [s(int(x)) for x in t[::-1]] == s(t)[::-1].tolist()
+    assert [s(int(x)) for x in t] == s(t).tolist()
+
+
+def test_a_lambda_is_only_called_at_the_steps_asked_for():
+    seen = []
+    fn = Lambda(lambda t: seen.append(t) or 1.0)
+    nested = Sequence([Constant(0.5), Warmup(fn, 2)], boundaries=[3])
+
+    fn(5)
+    nested(10)
+    assert sorted(seen) == [0.0, 5.0, 5.0]  # 5, then 10 - 3 - 2 and the target
+
+
+def test_the_kept_block_changes_nothing_a_user_sees():
+    used, fresh = Step(step_size=5, gamma=0.5), Step(step_size=5, gamma=0.5)
+
+    used(7)
+    assert used == fresh and hash(used) == hash(fresh)
+    assert repr(used) == repr(fresh)
+    assert pickle.loads(pickle.dumps(used)) == fresh
+
+
+def test_an_overflow_at_a_step_not_asked_for_does_not_warn():
+    # 2 * 1.5 ** t overflows from t = 1749, inside the block of step 1740.
+    s = Scale(Exponential(gamma=1.5), factor=2)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert s(1740) == 2 * 1.5**1740
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        assert s(1750) == float("inf")

@@ -14,6 +14,7 @@ from numpy.typing import ArrayLike, NDArray
 from lrlab.schedules._validate import fail
 
 __all__ = [
+    "BLOCK_STEPS",
     "Schedule",
     "check_schedule",
     "check_schedule_list",
@@ -24,6 +25,11 @@ __all__ = [
 ]
 
 _REGISTRY: dict[str, type[Schedule]] = {}
+
+# A scalar call at a whole step evaluates this many steps at once.
+BLOCK_STEPS = 64
+# Beyond this, whole steps are no longer exact in float64 (2 ** 53).
+_LARGEST_BLOCKED = 2**53 - BLOCK_STEPS
 
 
 def registry() -> dict[str, type[Schedule]]:
@@ -43,9 +49,21 @@ class Schedule(abc.ABC):
     A subclass that sets the class attribute ``name`` is registered under
     that spec name (see ``lrlab.spec``). It implements ``_values(t)`` for a
     float64 array ``t`` of valid steps, without a Python loop per step.
+
+    A call with one whole step (``schedule(5)``, as a training loop makes
+    once per step) evaluates the block of 64 steps around it (steps 0 to
+    63, 64 to 127, ...) in one array call and keeps it for the next calls.
+    The values are those of the array, bit for bit, and a loop stepping
+    through them pays a look-up per step instead of a dozen numpy calls on
+    a one-element array. So ``_values`` may be asked for steps nobody asked
+    for. A subclass whose values must not be computed ahead (``Lambda``,
+    which calls user code) sets ``evaluates_ahead = False``; a schedule
+    holding one (in a field, or a tuple field) is not evaluated ahead
+    either.
     """
 
     name: ClassVar[str]
+    evaluates_ahead: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -69,6 +87,12 @@ class Schedule(abc.ABC):
             TypeError: if ``step`` is not a number or an array of numbers.
             ValueError: if a step is negative, NaN or infinite.
         """
+        whole = type(step) is int or (type(step) is float and step.is_integer())
+        if whole and 0 <= step < _LARGEST_BLOCKED:
+            value = self._from_block(int(step))
+            if value is not None:
+                return value
+
         t, scalar = _as_steps(step)
 
         values = self._values(t)
@@ -77,6 +101,32 @@ class Schedule(abc.ABC):
             return float(values[0])
         return values
 
+    def _from_block(self, step: int) -> float | None:
+        """The factor at ``step`` from its block, or None to use the plain path.
+
+        None for a schedule that must not be evaluated ahead, and where the
+        value is not finite (so the plain path warns about the overflow).
+        """
+        block = self.__dict__.get("_block")
+        if block is None:
+            block = () if _evaluates_ahead(self) else False
+            object.__setattr__(self, "_block", block)
+        if block is False:
+            return None
+
+        start = step - step % BLOCK_STEPS
+        if not block or block[0] != start:
+            t = np.arange(start, start + BLOCK_STEPS, dtype=np.float64)
+            with np.errstate(all="ignore"):
+                # Steps nobody asked for may overflow: no warning for them.
+                values = self._values(t).tolist()
+            # One attribute, replaced whole: a reader never sees half a block.
+            block = (start, values)
+            object.__setattr__(self, "_block", block)
+
+        value = block[1][step - start]
+        return value if math.isfinite(value) else None
+
     @abc.abstractmethod
     def _values(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
         """Return the factors for the valid float64 steps ``t``."""
@@ -84,6 +134,21 @@ class Schedule(abc.ABC):
     def _set(self, name: str, value: Any) -> None:
         """Store a normalized argument on the frozen instance."""
         object.__setattr__(self, name, value)
+
+
+def _evaluates_ahead(schedule: Schedule) -> bool:
+    """Whether ``schedule`` and every schedule inside it may be evaluated
+    at steps that were not asked for."""
+    if not type(schedule).evaluates_ahead:
+        return False
+    if not dataclasses.is_dataclass(schedule):
+        return True
+    for field in dataclasses.fields(schedule):
+        value = getattr(schedule, field.name)
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, Schedule) and not _evaluates_ahead(item):
+                return False
+    return True
 
 
 def _as_steps(step: Any) -> tuple[NDArray[np.float64], bool]:
@@ -129,11 +194,22 @@ def power(base: float, exponent: NDArray[np.float64]) -> NDArray[np.float64]:
             return table[flat.astype(np.intp)].reshape(exponent.shape)
         return np.asarray(_POW(base, exponent), dtype=np.float64)
     except OverflowError:
+        # Element by element, so a value that does not overflow is the
+        # same whatever else is in the array.
         with np.errstate(over="ignore"):
-            return np.power(base, exponent)
+            return np.asarray(_POW_OR_INF(base, exponent), dtype=np.float64)
+
+
+def _pow_or_inf(base: float, exponent: float) -> float:
+    """``base ** exponent``, or inf where it overflows (base > 0 here)."""
+    try:
+        return pow(base, exponent)
+    except OverflowError:
+        return math.inf
 
 
 _POW = np.frompyfunc(pow, 2, 1)
+_POW_OR_INF = np.frompyfunc(_pow_or_inf, 2, 1)
 
 
 def warmup_ramp(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,7 +24,10 @@ class Lambda(Schedule):
     If ``fn`` raises on the array or returns an array of another shape (say
     it uses ``if t < 10``), it is called once per step instead
     (``numpy.vectorize``), which is correct but slow for millions of steps.
-    Whatever ``fn`` does past any end is what the schedule does.
+    Whatever ``fn`` does past any end is what the schedule does. ``fn`` is
+    only ever called at the steps asked for: unlike the other schedules, a
+    ``Lambda`` (and any schedule built on one) is not evaluated a block of
+    steps ahead.
 
     Note:
         ``Lambda`` has no spec name: a Python function cannot be written in
@@ -45,6 +48,8 @@ class Lambda(Schedule):
     >>> s([0, 1, 2, 3])
     array([1. , 1. , 0.5, 0.5])
     """
+
+    evaluates_ahead: ClassVar[bool] = False
 
     fn: Callable[[Any], Any]
 
