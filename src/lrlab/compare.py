@@ -41,11 +41,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from lrlab.config import CompareConfig
 from lrlab.data import MNIST, load_mnist
 from lrlab.spec import parse_schedule
 from lrlab.training import Divergence, EpochRecord, TensorData, train_many
+
+if TYPE_CHECKING:
+    from lrlab.checkpoint import Checkpoint
 
 __all__ = [
     "FILES",
@@ -166,6 +170,10 @@ def run_comparison(
     data: TensorData | MNIST | None = None,
     *,
     on_epoch: Callable[[tuple[EpochRecord | None, ...]], None] | None = None,
+    checkpoint_dir: str | Path | None = None,
+    keep_checkpoints: int = 2,
+    resume_from: Checkpoint | None = None,
+    allow_config_change: bool = False,
 ) -> Comparison:
     """Train the lesson under every schedule of ``config``, together.
 
@@ -175,6 +183,9 @@ def run_comparison(
             bundled copy).
         on_epoch: called after each epoch with one record per schedule
             (None for a schedule that has diverged).
+        checkpoint_dir, keep_checkpoints, resume_from, allow_config_change:
+            save a checkpoint of all models after every epoch, or continue
+            from one, as :func:`lrlab.training.train_many` does.
 
     A schedule whose loss becomes nan or infinite stops there and the
     others go on (see :class:`ScheduleResult`).
@@ -194,7 +205,16 @@ def run_comparison(
 
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     start = time.perf_counter()
-    runs = train_many(config.train_config(), data, schedules, on_epoch=on_epoch)
+    runs = train_many(
+        config.train_config(),
+        data,
+        schedules,
+        on_epoch=on_epoch,
+        checkpoint_dir=checkpoint_dir,
+        keep_checkpoints=keep_checkpoints,
+        resume_from=resume_from,
+        allow_config_change=allow_config_change,
+    )
     seconds = time.perf_counter() - start
 
     results = tuple(

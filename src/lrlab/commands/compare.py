@@ -20,8 +20,14 @@ from typing import Any
 
 from lrlab.commands import CommandError, fail, positive_int
 from lrlab.commands._progress import epoch_bar
+from lrlab.commands._resume import (
+    add_checkpoint_options,
+    checkpoint_folder,
+    resumed_checkpoint,
+)
 from lrlab.config import CompareConfig, ConfigError, canonical_spec, read_config
-from lrlab.training import EpochRecord, TrainConfig
+from lrlab.spec import format_schedule, parse_schedule
+from lrlab.training import EpochRecord, TensorData, TrainConfig
 
 __all__ = ["format_table", "register", "run"]
 
@@ -110,6 +116,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="replace a previous run in --out (only once the new one is complete)",
     )
+    add_checkpoint_options(parser, schedule="schedules")
     parser.add_argument(
         "--quiet",
         action="store_true",
@@ -155,9 +162,25 @@ def _run(args: argparse.Namespace) -> int:
             f"images ({len(data.train)}), got {config.batch_size}"
         )
 
+    resumed = None
+    if args.resume is not None:
+        specs = [format_schedule(parse_schedule(spec)) for spec in config.schedules]
+        tensors = TensorData.from_mnist(data)
+        resumed = resumed_checkpoint(PROG, args, config.train_config(), specs, tensors)
+    elif args.allow_config_change:
+        raise CommandError("argument --allow-config-change: needs --resume")
+    checkpoint_dir = checkpoint_folder(args, resumed)
+
     if not args.quiet:
         print(_header(config, data))
-    with epoch_bar(config.epochs, description="compare", enabled=not args.quiet) as bar:
+        if resumed is not None:
+            print(f"resuming from {resumed.path} (epoch {resumed.epoch} done)")
+    if resumed is not None:
+        resumed.restore_global_rng()
+    done = 0 if resumed is None else resumed.epoch
+    with epoch_bar(
+        config.epochs - done, description="compare", enabled=not args.quiet
+    ) as bar:
 
         def on_epoch(records: tuple[EpochRecord | None, ...]) -> None:
             best = max(r.test_accuracy for r in records if r is not None)
@@ -165,9 +188,25 @@ def _run(args: argparse.Namespace) -> int:
             bar.update(1)
 
         try:
-            comparison = run_comparison(config, data, on_epoch=on_epoch)
+            comparison = run_comparison(
+                config,
+                data,
+                on_epoch=on_epoch,
+                checkpoint_dir=checkpoint_dir,
+                keep_checkpoints=args.keep_checkpoints,
+                resume_from=resumed,
+                allow_config_change=True,  # checked above, with the options' names
+            )
         except ValueError as error:  # a schedule gave a negative factor
             raise CommandError(f"argument SPEC: {error}") from None
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise CommandError(
+                f"argument --checkpoint-dir: cannot write {str(checkpoint_dir)!r}: "
+                f"{reason}"
+            ) from None
 
     print(format_table(comparison))
     try:

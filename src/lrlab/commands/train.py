@@ -22,21 +22,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from pathlib import Path
 
 from lrlab import _metrics
-from lrlab.checkpoint import (
-    Checkpoint,
-    CheckpointError,
-    CheckpointMismatch,
-    CheckpointWarning,
-    check_resume,
-    checkpoint_files,
-    data_fingerprint,
-    latest_checkpoint,
-)
 from lrlab.commands import CommandError, fail, output_path, positive_int
+from lrlab.commands._resume import (
+    add_checkpoint_options,
+    checkpoint_folder,
+    last_checkpoint,
+    resumed_checkpoint,
+)
 from lrlab.data import MNIST, DataError, load_mnist
 from lrlab.spec import format_schedule, parse_schedule
 from lrlab.training import (
@@ -133,44 +128,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             ".jsonl or CSV if it ends in .csv (default: none)"
         ),
     )
-    parser.add_argument(
-        "--checkpoint-dir",
-        type=Path,
-        metavar="DIR",
-        help=(
-            "save a checkpoint into DIR after every epoch (weights, schedule, "
-            "random states, records so far), created if missing; it must not "
-            "hold another run's checkpoints (default: none, or the --resume "
-            "folder)"
-        ),
-    )
-    parser.add_argument(
-        "--keep-checkpoints",
-        type=positive_int,
-        default=2,
-        metavar="N",
-        help="keep the newest N checkpoints, delete older ones (default: 2)",
-    )
-    parser.add_argument(
-        "--resume",
-        type=Path,
-        metavar="DIR",
-        help=(
-            "continue the run whose checkpoints are in DIR from the newest "
-            "one that loads, exactly as if it had not stopped; give the same "
-            "options as that run (a larger --epochs extends it) "
-            "(default: start afresh)"
-        ),
-    )
-    parser.add_argument(
-        "--allow-config-change",
-        action="store_true",
-        help=(
-            "with --resume: continue even if the schedule, lr, batch size, "
-            "seed, a smaller --epochs or the data differ from the checkpoint's "
-            "(default: off, refused)"
-        ),
-    )
+    add_checkpoint_options(parser)
     parser.add_argument(
         "--quiet",
         action="store_true",
@@ -199,8 +157,9 @@ def _run(args: argparse.Namespace) -> int:
             f"images ({len(mnist.train)}), got {config.batch_size}"
         )
     data = TensorData.from_mnist(mnist)
-    resumed = _resumed(args, config, data)
-    checkpoint_dir = _checkpoint_dir(args, resumed)
+    spec = format_schedule(args.schedule)
+    resumed = resumed_checkpoint(PROG, args, config, [spec], data)
+    checkpoint_dir = checkpoint_folder(args, resumed)
 
     if not args.quiet:
         print(_header(args, config, mnist))
@@ -237,7 +196,7 @@ def _run(args: argparse.Namespace) -> int:
         )
     except TrainingDiverged as error:
         print(
-            f"{PROG}: error: {error}{_last_checkpoint(checkpoint_dir)}", file=sys.stderr
+            f"{PROG}: error: {error}{last_checkpoint(checkpoint_dir)}", file=sys.stderr
         )
         return DIVERGED
     except BrokenPipeError:
@@ -249,78 +208,6 @@ def _run(args: argparse.Namespace) -> int:
         ) from None
     print(f"final test accuracy: {result.final_test_accuracy:.4f}")
     return 0
-
-
-def _resumed(
-    args: argparse.Namespace, config: TrainConfig, data: TensorData
-) -> Checkpoint | None:
-    """The checkpoint to continue from, checked against the options."""
-    if args.resume is None:
-        if args.allow_config_change:
-            raise CommandError("argument --allow-config-change: needs --resume")
-        return None
-    if not args.resume.is_dir():
-        raise CommandError(
-            f"argument --resume: folder does not exist, got {str(args.resume)!r}"
-        )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", CheckpointWarning)
-        try:
-            resumed = latest_checkpoint(args.resume)
-        except CheckpointError as error:
-            raise CommandError(f"argument --resume: {error}") from None
-    for warning in caught:
-        print(f"{PROG}: warning: {warning.message}", file=sys.stderr)
-
-    spec = format_schedule(args.schedule)
-    try:
-        check_resume(
-            resumed,
-            config,
-            [spec],
-            data_fingerprint(data),
-            allow_config_change=args.allow_config_change,
-        )
-    except CheckpointMismatch as error:
-        raise CommandError(
-            f"argument --resume: {error}; pass --allow-config-change to continue anyway"
-        ) from None
-    except CheckpointError as error:
-        raise CommandError(f"argument --resume: {error}") from None
-    return resumed
-
-
-def _checkpoint_dir(
-    args: argparse.Namespace, resumed: Checkpoint | None
-) -> Path | None:
-    """Where to save: --checkpoint-dir, else the --resume folder."""
-    folder = args.checkpoint_dir
-    if folder is None:
-        return args.resume
-    if folder.exists() and not folder.is_dir():
-        raise CommandError(
-            f"argument --checkpoint-dir: not a directory, got {str(folder)!r}"
-        )
-    existing = checkpoint_files(folder)
-    if existing and not (
-        resumed is not None and folder.resolve() == resumed.path.parent.resolve()
-    ):
-        raise CommandError(
-            f"argument --checkpoint-dir: {str(folder)!r} already holds the "
-            f"checkpoints of a run (newest {existing[-1].name}); pass --resume "
-            f"{folder} to continue it, or choose another folder"
-        )
-    return folder
-
-
-def _last_checkpoint(folder: Path | None) -> str:
-    """Where the last good checkpoint is, for the divergence message."""
-    if folder is None:
-        return ""
-    files = checkpoint_files(folder)
-    if not files:
-        return "; no checkpoint was written"
-    return f"; the last good checkpoint is {files[-1]}"
 
 
 def _header(args: argparse.Namespace, config: TrainConfig, data: MNIST) -> str:
