@@ -135,7 +135,9 @@ def test_damaged_newest_is_a_warning_and_the_previous_is_used(started):
     code, out, err = run(*options[:-1], "--resume", str(folder))
 
     assert code == 0
-    assert err.startswith(f"lrlab train: warning: skipped {newest}: cannot be read (")
+    assert err.startswith(
+        f"lrlab train: warning: skipped {newest}: truncated or damaged ("
+    )
     assert err.rstrip().endswith("; using checkpoint-000002.pt")
     assert err.count("\n") == 1
     assert "(epoch 2 done)" in out
@@ -150,7 +152,7 @@ def test_no_valid_checkpoint_is_one_line_exit_2(tmp_path, tiny_dir):
     assert (code, out) == (2, "")
     assert error_line(err).startswith(
         f"lrlab train: error: argument --resume: no valid checkpoint in "
-        f"{str(tmp_path)!r}: {tmp_path / 'checkpoint-000001.pt'}: cannot be read"
+        f"{str(tmp_path)!r}: {tmp_path / 'checkpoint-000001.pt'}: truncated or damaged"
     )
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import pickle
 import random
 import re
 import tempfile
@@ -260,9 +261,16 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no such file") from None
+    except pickle.UnpicklingError as error:
+        if "weights only" not in str(error).lower():
+            raise CheckpointError(f"{path}: truncated or damaged ({error})") from None
+        raise CheckpointError(
+            f"{path}: refused: it holds objects other than tensors, numbers, "
+            f"strings, lists and dicts, and loading them could run code"
+        ) from None
     except Exception as error:
         reason = " ".join(str(error).split()).split(". ")[0]
-        raise CheckpointError(f"{path}: cannot be read ({reason})") from None
+        raise CheckpointError(f"{path}: truncated or damaged ({reason})") from None
 
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not an lrlab checkpoint")
