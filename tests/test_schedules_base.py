@@ -18,6 +18,7 @@ from lrlab.schedules import (
     Cosine,
     Exponential,
     Lambda,
+    MultiStep,
     Scale,
     Schedule,
     Sequence,
@@ -168,3 +169,35 @@ def test_an_overflow_at_a_step_not_asked_for_does_not_warn():
         assert s(1740) == 2 * 1.5**1740
     with pytest.warns(RuntimeWarning, match="overflow"):
         assert s(1750) == float("inf")
+
+
+# --- messages stay one readable line ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("build", "start"),
+    [
+        (lambda: Constant(10**400), "factor must be a non-negative number within"),
+        (lambda: Step(10**400), "step_size must be a positive integer within"),
+        (lambda: Step(5, gamma=10**400), "gamma must be a positive number within"),
+    ],
+)
+def test_an_int_beyond_the_float_range_is_a_value_error(build, start):
+    with pytest.raises(ValueError) as info:
+        build()
+
+    message = str(info.value)
+    assert message.startswith(start)
+    assert message.endswith(
+        "got 1000000000000000000000000000000000000000... (401 characters)"
+    )
+
+
+def test_a_long_value_is_shortened_in_the_message():
+    with pytest.raises(ValueError) as info:
+        MultiStep([*range(1, 1000), 5])
+
+    assert str(info.value) == (
+        "milestones must be strictly increasing, got "
+        "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, ... (4890 characters)"
+    )

@@ -385,3 +385,17 @@ def test_parse_schedule_is_the_reader():
 
     assert SpecReader(text).read() == parse_schedule(text)
     assert SpecReader(text).indent == 2
+
+
+def test_a_long_spec_is_cut_in_the_message():
+    text = "step(step_size=" + "+".join(["1"] * 200) + ")"
+
+    with pytest.raises(SpecError) as info:
+        parse_schedule(text)
+
+    assert str(info.value) == (
+        "invalid spec 'step(step_size=1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+"
+        "... (417 characters) at position 15: expected a number, a string, "
+        "true/false, none, a list or a schedule, got 1+1+1+1+1+1+1+1+1+1+1+1+1+1+"
+        "1+1+1+1+1+1+... (399 characters)"
+    )

@@ -238,14 +238,15 @@ class SpecReader:
         ``where`` is a node or a 0-based position in ``text``.
         """
         position = where if isinstance(where, int) else self.node_position(where)
+        text = _shorten(repr(self.text), 120)
         return SpecError(
-            f"invalid {self.label} {self.text!r} at position {position}: {message}"
+            f"invalid {self.label} {text} at position {position}: {message}"
         )
 
     def source(self, node: ast.AST) -> str:
-        """The text of ``node``, on one line."""
+        """The text of ``node`` for a message: on one line, long text cut."""
         segment = ast.get_source_segment(self.text[self.indent :], node) or "?"
-        return " ".join(segment.split())
+        return _shorten(" ".join(segment.split()), 80)
 
     def read_number(self, node: ast.AST) -> int | float | None:
         """The value of a numeric literal with an optional sign, else None.
@@ -360,10 +361,15 @@ def _fits_float(number: int | float) -> bool:
 
 
 def _too_large(source: str) -> str:
-    shown = (
-        source if len(source) <= 40 else f"{source[:20]}... ({len(source)} characters)"
-    )
+    shown = _shorten(source, 40)
     return f"number too large (the largest is about 1.8e308), got {shown}"
+
+
+def _shorten(text: str, limit: int) -> str:
+    """``text``, or its start and its length when longer than ``limit``."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit // 2]}... ({len(text)} characters)"
 
 
 def _unknown_name(name: str, known: list[str]) -> str:

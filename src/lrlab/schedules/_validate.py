@@ -25,6 +25,7 @@ __all__ = [
     "check_number_list",
     "check_start_factor",
     "fail",
+    "shorten",
 ]
 
 
@@ -40,7 +41,20 @@ def fail(
     """
     if isinstance(value, np.generic):
         value = value.item()  # show 0.5, not np.float64(0.5)
-    raise error(f"{name} must be {rule}, got {value!r}")
+    raise error(f"{name} must be {rule}, got {shorten(repr(value))}")
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    """``text``, or its start and its length when longer than ``limit``.
+
+    A message stays one readable line whatever the user passed:
+
+    >>> shorten(repr(10**100), limit=20)
+    '1000000000... (101 characters)'
+    """
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit // 2]}... ({len(text)} characters)"
 
 
 def _interval(low: float | None, high: float | None, open_low: bool, open_high: bool):
@@ -75,7 +89,7 @@ def check_number(
     rule = _interval(low, high, open_low, open_high)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         fail(name, "a number", value, TypeError)
-    number = float(value)
+    number = _as_float(name, value, rule)
 
     if not math.isfinite(number):
         fail(name, rule if low is not None or high is not None else "finite", value)
@@ -99,6 +113,14 @@ def check_start_factor(value: Any) -> float | None:
     return check_number("start_factor", value, 0)
 
 
+def _as_float(name: str, value: numbers.Real, rule: str) -> float:
+    """``float(value)``; an int beyond the float range is a bad value."""
+    try:
+        return float(value)
+    except OverflowError:
+        fail(name, f"{rule} within the float range (about 1.8e308)", value)
+
+
 def check_int(name: str, value: Any, minimum: int = 0) -> int:
     """Return ``value`` as an int, at least ``minimum``.
 
@@ -113,7 +135,7 @@ def check_int(name: str, value: Any, minimum: int = 0) -> int:
         rule = f"an integer >= {minimum}"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         fail(name, "an integer", value, TypeError)
-    number = float(value)
+    number = _as_float(name, value, rule)
 
     if not number.is_integer() or number < minimum:
         fail(name, rule, value)
