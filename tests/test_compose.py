@@ -271,7 +271,13 @@ ERRORS = [
     (
         lambda: Sequence([Constant(), "cosine"], [5]),
         TypeError,
-        "schedules[1] must be a schedule, got 'cosine'",
+        "schedules[1] must be a schedule (in a spec, write cosine() with "
+        "parentheses), got 'cosine'",
+    ),
+    (
+        lambda: Sequence([Constant(), "cos"], [5]),
+        TypeError,
+        "schedules[1] must be a schedule, got 'cos'",
     ),
     (
         lambda: Sequence([Constant(), Constant()]),

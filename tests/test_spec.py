@@ -260,8 +260,17 @@ def test_nested_spec_errors_point_at_the_inner_call(text, message):
 
 
 def test_a_bare_word_where_a_schedule_belongs_is_a_type_error():
-    with pytest.raises(TypeError, match=r"^schedule must be a schedule, got 'cosine'$"):
+    message = (
+        "schedule must be a schedule (in a spec, write cosine() with parentheses), "
+        "got 'cosine'"
+    )
+    with pytest.raises(TypeError) as info:
         parse_schedule("warmup(cosine, 5)")
+    assert str(info.value) == message
+    with pytest.raises(TypeError, match=r"^schedules\[1\] must be a schedule \(in"):
+        parse_schedule("sequence([exponential(2), constant], boundaries=[5])")
+    with pytest.raises(TypeError, match=r"^schedule must be a schedule, got 'cosin'$"):
+        parse_schedule("warmup(cosin, 5)")
 
 
 def test_format_nested_and_lists():

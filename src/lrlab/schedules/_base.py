@@ -244,7 +244,14 @@ def warmup_ramp(
 
 
 def check_schedule(name: str, value: Any) -> Schedule:
-    """Return ``value`` if it is a ``Schedule``."""
+    """Return ``value`` if it is a ``Schedule``.
+
+    A spec name where a schedule belongs is a bare word in a spec (a
+    string): the message says to write the call.
+    """
+    if isinstance(value, str) and value in _REGISTRY:
+        rule = f"a schedule (in a spec, write {value}() with parentheses)"
+        fail(name, rule, value, TypeError)
     if not isinstance(value, Schedule):
         fail(name, "a schedule", value, TypeError)
     return value
