@@ -58,6 +58,12 @@ class Step(Schedule):
     The schedule has no end: it keeps decaying (or growing, for
     ``gamma > 1``) for as long as it is evaluated.
 
+    Note:
+        With ``gamma > 1`` the factor grows without bound and becomes
+        ``inf`` where it passes the float range (about 1.8e308), as
+        ``2.0 ** 2000`` does in Python: ``step(1, gamma=2)`` at step 1024.
+        With ``gamma < 1`` it reaches 0 in the same way.
+
     Args:
         step_size: steps between two multiplications, a positive integer.
         gamma: the multiplier applied at each multiple of ``step_size``,
@@ -93,6 +99,12 @@ class Exponential(Schedule):
     ``f(t) = gamma ** floor(t / transition_steps)`` (as Keras and optax
     define it). With the default ``transition_steps=1`` this is exactly
     ``gamma ** t``. The schedule has no end.
+
+    Note:
+        With ``gamma > 1`` the factor grows without bound and becomes
+        ``inf`` where it passes the float range (about 1.8e308), as
+        ``2.0 ** 2000`` does in Python: ``exponential(gamma=2)`` at step
+        1024. With ``gamma < 1`` it reaches 0 in the same way.
 
     Args:
         gamma: the multiplier per ``transition_steps`` steps, > 0
