@@ -12,10 +12,6 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 
 from lrlab.schedules import Lambda
@@ -201,7 +197,12 @@ def _docstring_body(cls: type) -> tuple[str, str]:
     return summary.strip(), body.replace("``", "").replace("::\n", ":\n")
 
 
-def _plot(name: str, specs: list[str]) -> str:
+def _plot(name: str, specs: list[str]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     figure, axes = plt.subplots(figsize=(6, 2.4), dpi=80)
     t = np.arange(STEPS)
     for spec in specs:
@@ -214,10 +215,8 @@ def _plot(name: str, specs: list[str]) -> str:
     if len(specs) > 1:
         axes.legend(fontsize=6, loc="upper right", framealpha=0.9)
     figure.tight_layout()
-    path = HERE / "img" / f"{name}.png"
-    figure.savefig(path)
+    figure.savefig(HERE / "img" / f"{name}.png")
     plt.close(figure)
-    return f"img/{name}.png"
 
 
 def _section(name: str, cls: type, arguments, image: str | None, specs) -> str:
@@ -236,12 +235,12 @@ def _section(name: str, cls: type, arguments, image: str | None, specs) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    (HERE / "img").mkdir(exist_ok=True)
+def page() -> str:
+    """The text of docs/schedules.md."""
     sections = []
     for info in list_schedules():
         specs = EXAMPLES[info.name]
-        image = _plot(info.name, specs)
+        image = f"img/{info.name}.png"
         sections.append(_section(info.name, info.cls, info.arguments, image, specs))
     sections.append(
         _section("Lambda", Lambda, (), None, ()).replace(
@@ -249,7 +248,14 @@ def main() -> None:
         )
     )
     text = INTRO + "\n" + "\n".join(sections)
-    (HERE / "schedules.md").write_text(text.rstrip() + "\n")
+    return text.rstrip() + "\n"
+
+
+def main() -> None:
+    (HERE / "img").mkdir(exist_ok=True)
+    for info in list_schedules():
+        _plot(info.name, EXAMPLES[info.name])
+    (HERE / "schedules.md").write_text(page())
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
-"""The schedule docs cover every registered schedule and its plot exists."""
+"""The schedule docs cover every registered schedule, are up to date, have plots."""
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -27,3 +28,14 @@ def test_glossary_defines_the_words_used_by_the_schedules():
         assert f"**{word}**" in text
     for word in ("phase", "period", "cycle", "milestone", "past the end"):
         assert f"**{word}**" in text
+
+
+def test_the_schedules_page_is_what_its_builder_writes():
+    path = DOCS / "build_schedules_doc.py"
+    spec = importlib.util.spec_from_file_location("build_schedules_doc", path)
+    builder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(builder)
+
+    assert (DOCS / "schedules.md").read_text() == builder.page(), (
+        "docs/schedules.md is stale: run python docs/build_schedules_doc.py"
+    )
