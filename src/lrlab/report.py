@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 from typing import TYPE_CHECKING
 
 from lrlab import plotting
@@ -102,9 +103,14 @@ def render_html(comparison: Comparison, images: dict[str, bytes]) -> str:
     environment = jinja2.Environment(
         autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True
     )
+    environment.filters["number"] = _number
     template = environment.from_string(_TEMPLATE)
     config = comparison.config
-    best_final = max(result.final_test_accuracy for result in comparison.results)
+    # A diverged schedule's last accuracy is not a final one (and is nan
+    # when it diverged in its first epoch): it is not in the running.
+    finished = [r for r in comparison.results if r.divergence is None]
+    finals = [r.final_test_accuracy for r in finished]
+    best_final = max((a for a in finals if not math.isnan(a)), default=None)
     return template.render(
         title=config.title or f"lrlab compare: {len(config.schedules)} schedules",
         config=config,
@@ -113,7 +119,8 @@ def render_html(comparison: Comparison, images: dict[str, bytes]) -> str:
             {
                 "result": result,
                 "colour": colour(index),
-                "best": result.final_test_accuracy == best_final,
+                "best": result.divergence is None
+                and result.final_test_accuracy == best_final,
             }
             for index, result in enumerate(comparison.results)
         ],
@@ -126,9 +133,15 @@ def render_html(comparison: Comparison, images: dict[str, bytes]) -> str:
             }
             for stem, (_, label) in PLOTS.items()
         ],
+        diverged=any(result.divergence for result in comparison.results),
         config_toml=config.to_toml(),
         data=config.data_dir or comparison.data_source or "bundled MNIST",
     )
+
+
+def _number(value: float) -> str:
+    """A value of the results table; a dash where there is none (nan)."""
+    return "\N{EN DASH}" if math.isnan(value) else f"{value:.4f}"
 
 
 _TEMPLATE = """\
@@ -152,6 +165,7 @@ figure { margin: 1em 0; }
 img { max-width: 100%; height: auto; border: 1px solid #eee; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; }
 .muted { color: #666; }
+.diverged { color: #b00; font-family: system-ui, sans-serif; white-space: normal; }
 </style>
 </head>
 <body>
@@ -172,11 +186,14 @@ lr &times; schedule(e - 1). Data: {{ data }}.</p>
 {% for row in rows %}
 <tr{% if row.best %} class="best"{% endif %}>
 <td class="spec"><span class="swatch" style="background: {{ row.colour }}"></span>
-{{- row.result.spec }}</td>
-<td>{{ "%.4f" | format(row.result.final_test_accuracy) }}</td>
-<td>{{ "%.4f" | format(row.result.best_test_accuracy) }}
-({{ row.result.best_epoch }})</td>
-<td>{{ "%.4f" | format(row.result.final_train_loss) }}</td>
+{{- row.result.spec }}
+{%- if row.result.divergence %}<br><span class="diverged">{{ row.result.divergence }};
+{% if row.result.records %}the numbers are those of the epochs before
+{%- else %}no epoch completed{% endif %}</span>{% endif %}</td>
+<td>{{ row.result.final_test_accuracy | number }}</td>
+<td>{{ row.result.best_test_accuracy | number }}
+{%- if row.result.best_epoch %} ({{ row.result.best_epoch }}){% endif %}</td>
+<td>{{ row.result.final_train_loss | number }}</td>
 <td>{{ "%.1f" | format(row.result.seconds) }}</td>
 </tr>
 {% endfor %}
@@ -184,7 +201,9 @@ lr &times; schedule(e - 1). Data: {{ data }}.</p>
 </table>
 <p class="muted">The schedules trained together as one batched model in
 {{ "%.1f" | format(comparison.seconds) }} s; each row's time is its share.
-Bold: the highest final test accuracy.</p>
+Bold: the highest final test accuracy{% if diverged %} of the schedules
+that did not diverge. A schedule that diverged stopped there; the others
+went on{% endif %}.</p>
 
 <h2>Plots</h2>
 {% for plot in plots %}
