@@ -155,3 +155,35 @@ def test_tune_empty_study_or_out(
     line = one_line_error(code, err, "lrlab tune")
     assert line.endswith(f"argument {option}: must not be empty, got {value!r}")
     assert not Path(storage).exists()
+
+
+# --- train: an empty folder name is the current folder, where nothing may go.
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        "--data-dir",
+        "--resume",
+        pytest.param(
+            "--checkpoint-dir",
+            marks=pytest.mark.xfail(strict=True, reason="reported: writes into ."),
+        ),
+    ],
+)
+def test_train_refuses_an_empty_folder_name(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    option: str,
+) -> None:
+    from conftest import tiny_mnist
+
+    data = tiny_mnist(tmp_path / "data")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    argv = ["train", "--data-dir", str(data), "--epochs", "1", option, ""]
+    code, _, err = run(argv, capsys)
+    one_line_error(code, err, "lrlab train")
+    assert list(work.iterdir()) == []  # no checkpoint in the current folder

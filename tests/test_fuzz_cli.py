@@ -140,6 +140,10 @@ OPTIONS = {
             "{data}",
             *PATHS,
         ],
+        "--checkpoint-dir": ["ck", "ck2", "{file}", "{root}/missing/ck", *PATHS],
+        "--keep-checkpoints": ["1", "2", *BAD_NUMBERS],
+        "--resume": ["ck", "ck2", "{root}/missing", "{file}", *PATHS],
+        "--allow-config-change": None,
         "--quiet": None,
     },
     "plot": {
@@ -210,6 +214,8 @@ VALID = {
         "--batch-size": ["100", "1000", "6000"],
         "--seed": ["0", "7", str(2**63 - 1)],
         "--metrics": ["m.csv", "m.jsonl", "M.CSV"],
+        "--checkpoint-dir": ["ck"],
+        "--resume": ["ck"],
         "--quiet": None,
     },
     "plot": {
@@ -357,7 +363,7 @@ FUZZ = settings(
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-COUNTS = {"plot": 150, "train": 60, "find-lr": 30, "compare": 15, "tune": 20}
+COUNTS = {"plot": 150, "train": 80, "find-lr": 30, "compare": 15, "tune": 20}
 
 
 @pytest.mark.parametrize("command", COUNTS)
