@@ -175,11 +175,13 @@ On a busy 2-core machine, cosine, one-cycle and warmup + cosine take about
 does.
 
 One step at a time (`schedule(5)`, as a training loop calls it) costs
-about 0.5 to 1 us, two to three times less than a torch `step()`: a call
+about 0.5 to 1.5 us, about three times less than a torch `step()` timed
+in the same run: a call
 at a whole step evaluates the block of 64 steps around it in one array
 call and keeps it, so the next 63 calls are look-ups. The values are
 those of the array, bit for bit. A call at a fractional step (`5.5`) takes
-the plain path, numpy on a one-element array, 5 to 15 us. `Lambda` is
+the plain path, numpy on a one-element array: 5 to 40 us, three to seven
+times a torch `step()`. `Lambda` is
 never evaluated ahead: its function is only called at the steps asked
 for.
 
