@@ -412,3 +412,27 @@ def test_train_many_resumes_every_model_exactly(tiny, tmp_path):
     for a, b in zip(whole, resumed, strict=True):
         assert values(a.records) == values(b.records)
         assert torch.equal(a.model.weight, b.model.weight)
+
+
+def test_any_flipped_byte_is_an_error_or_changes_nothing(whole, tmp_path):
+    original = (whole[1] / "checkpoint-000005.pt").read_bytes()
+    expected = load_checkpoint(whole[1] / "checkpoint-000005.pt")
+    path = tmp_path / "checkpoint-000005.pt"
+    rng = random.Random(0)
+
+    outcomes = set()
+    for position in rng.sample(range(len(original)), 150):
+        damaged = bytearray(original)
+        damaged[position] ^= 1 << rng.randrange(8)
+        path.write_bytes(bytes(damaged))
+        try:
+            loaded = load_checkpoint(path)
+        except CheckpointError:
+            outcomes.add("error")
+            continue
+        outcomes.add("same")
+        assert torch.equal(loaded.weight, expected.weight)
+        assert torch.equal(loaded.generator_state, expected.generator_state)
+        assert loaded.records == expected.records
+
+    assert "error" in outcomes

@@ -287,6 +287,7 @@ def test_top_level_help_lists_train(capsys):
             ["--data-dir", "no/such/folder"],
             "argument --data-dir: directory does not exist, got 'no/such/folder'",
         ),
+        (["--data-dir", ""], "argument --data-dir: must name a directory, got ''"),
         (
             ["--data-dir", __file__],
             f"argument --data-dir: not a directory, got {__file__!r}",

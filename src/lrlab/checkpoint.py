@@ -184,18 +184,13 @@ class Checkpoint:
         schedules do not depend on the epoch count).
         """
         found = []
-        if list(schedules) != list(self.schedules):
-            name = "schedule" if len(schedules) == len(self.schedules) == 1 else ""
-            if name:
-                found.append(
-                    Difference(name, repr(self.schedules[0]), repr(schedules[0]))
-                )
-            else:
-                found.append(
-                    Difference(
-                        "schedules", repr(list(self.schedules)), repr(list(schedules))
-                    )
-                )
+        if len(schedules) == len(self.schedules) == 1:
+            saved, given = self.schedules[0], schedules[0]
+            if saved != given:
+                found.append(Difference("schedule", repr(saved), repr(given)))
+        elif list(schedules) != list(self.schedules):
+            saved, given = list(self.schedules), list(schedules)
+            found.append(Difference("schedules", repr(saved), repr(given)))
         for name in ("lr", "batch_size", "seed"):
             saved, given = getattr(self.config, name), getattr(config, name)
             if saved != given:
@@ -275,20 +270,28 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not an lrlab checkpoint")
     version = payload.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise CheckpointError(f"{path}: damaged (no format version)")
+    if version > FORMAT_VERSION:
         raise CheckpointVersionError(
             f"{path}: written in checkpoint format {version!r} by lrlab "
             f"{payload.get('lrlab_version')}; this lrlab ({__version__}) reads "
             f"format {FORMAT_VERSION} and older: upgrade lrlab to resume it"
         )
-    if payload.get("sha256") != _digest(payload):
-        raise CheckpointError(
-            f"{path}: damaged (its contents do not match their SHA-256)"
-        )
     try:
-        return _checkpoint(path, payload)
-    except (KeyError, TypeError, ValueError, IndexError, RuntimeError) as error:
+        intact = payload.get("sha256") == _digest(payload)
+        if intact:
+            return _checkpoint(path, payload)
+    except (
+        AttributeError,
+        IndexError,
+        KeyError,
+        RuntimeError,
+        TypeError,
+        ValueError,
+    ) as error:
         raise CheckpointError(f"{path}: damaged ({error})") from None
+    raise CheckpointError(f"{path}: damaged (its contents do not match their SHA-256)")
 
 
 def latest_checkpoint(directory: str | Path) -> Checkpoint:
@@ -534,6 +537,11 @@ def _checkpoint(path: Path, payload: dict[str, Any]) -> Checkpoint:
     if tuple(weight.shape) != expected or tuple(bias.shape) != expected[:2]:
         raise ValueError(f"model weights of shape {tuple(weight.shape)}")
     rng = payload["rng"]
+    generator_state = rng["generator"]
+    if not isinstance(generator_state, torch.Tensor) or (
+        generator_state.dtype != torch.uint8
+    ):
+        raise ValueError("the generator state is not a byte tensor")
     return Checkpoint(
         path=path,
         epoch=int(payload["epoch"]),
@@ -542,7 +550,7 @@ def _checkpoint(path: Path, payload: dict[str, Any]) -> Checkpoint:
         data=data,
         weight=weight,
         bias=bias,
-        generator_state=rng["generator"],
+        generator_state=generator_state,
         records=tuple(
             tuple(EpochRecord(**record) for record in model["records"])
             for model in models

@@ -12,6 +12,12 @@ The lesson: one ``Linear(784, 10)`` layer, cross-entropy loss, plain SGD
 same initial weights and through the same batches; :func:`train` is its
 one-schedule case.
 
+With ``checkpoint_dir`` both save a checkpoint after every epoch, and with
+``resume_from`` they continue from one exactly as if the run had never
+stopped (see :mod:`lrlab.checkpoint`). A loss that becomes nan or
+infinite stops the model at that epoch: :func:`train` raises
+:class:`TrainingDiverged`, naming the epoch, the step and the lr.
+
 Note:
     The gradient and the SGD step are written out by hand (softmax minus
     the one-hot label, times the inputs; then ``W -= lr * gradient``)
@@ -55,6 +61,7 @@ __all__ = [
 ]
 
 NUM_CLASSES = 10
+_FLOAT32_MAX = float(torch.finfo(torch.float32).max)
 
 
 @dataclass(frozen=True)
@@ -498,9 +505,12 @@ class _SoftmaxSGD:
         logits_3d, error = logits.view(shape), log_probs.view(-1, size)
         pixels_in, x_t = x[:, :-1], x.t()
         # The step's lr / B: in the update's alpha for one model; for several,
-        # each model's share multiplies its rows of E first.
-        if count == 1:
-            alpha, scale = -lrs[0] / (255 * size), None
+        # each model's share multiplies its rows of E first. So does one
+        # model's when alpha does not fit a float32 (torch refuses it): the
+        # share becomes inf there, and the weights nan, reported as divergence.
+        alpha = -lrs[0] / (255 * size)
+        if count == 1 and abs(alpha) <= _FLOAT32_MAX:
+            scale = None
         else:
             alpha, scale = -1 / 255, self.scale
             lr = torch.tensor(lrs, dtype=torch.float64) / size

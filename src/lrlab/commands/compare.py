@@ -347,8 +347,10 @@ def _shown(text: str, kind: type) -> str:
 
 
 def _directory(text: str) -> Path:
+    if not text:
+        raise argparse.ArgumentTypeError("must name a directory, got ''")
     path = Path(text)
     if not path.is_dir():
-        problem = "is not a directory" if path.exists() else "does not exist"
-        raise argparse.ArgumentTypeError(f"directory {problem}, got {text!r}")
+        problem = "not a directory" if path.exists() else "directory does not exist"
+        raise argparse.ArgumentTypeError(f"{problem}, got {text!r}")
     return path

@@ -297,6 +297,8 @@ def _shown(text: str, kind: type) -> str:
 
 
 def _directory(text: str) -> Path:
+    if not text:
+        raise argparse.ArgumentTypeError("must name a directory, got ''")
     path = Path(text)
     if not path.is_dir():
         problem = "not a directory" if path.exists() else "directory does not exist"
