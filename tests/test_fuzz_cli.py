@@ -418,10 +418,7 @@ CRASHING = [
     "argv",
     [
         *DIVERGING,
-        *(
-            pytest.param(argv, marks=pytest.mark.xfail(strict=True, reason="reported"))
-            for argv in CRASHING
-        ),
+        *CRASHING,
     ],
     ids=lambda argv: " ".join(argv),
 )
