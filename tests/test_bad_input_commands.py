@@ -7,6 +7,10 @@ not honour.
 
 from __future__ import annotations
 
+import errno
+import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -187,3 +191,53 @@ def test_train_refuses_an_empty_folder_name(
     code, _, err = run(argv, capsys)
     one_line_error(code, err, "lrlab train")
     assert list(work.iterdir()) == []  # no checkpoint in the current folder
+
+
+# --- output that cannot be written: one line, exit code 1.
+
+
+class FullStream(io.StringIO):
+    """Standard output on a full disk."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["plot", "constant", "--steps", "3"],
+        ["plot", "constant", "--steps", "3", "--format", "json"],
+    ],
+)
+def test_standard_output_on_a_full_disk(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+) -> None:
+    monkeypatch.setattr(sys, "stdout", FullStream())
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err == (
+        f"lrlab {argv[0]}: error: cannot write standard output: "
+        "No space left on device\n"
+    )
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_the_script_on_a_full_disk_shows_no_traceback(tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("lrlab")
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [str(script), "plot", "constant", "--steps", "3"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            timeout=120,
+        )
+    assert result.returncode == 1
+    assert result.stderr == (
+        "lrlab plot: error: cannot write standard output: No space left on device\n"
+    )

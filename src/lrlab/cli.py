@@ -66,7 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _unrecognized(parser, args.command, unknown)
 
     try:
-        return args.func(args)
+        code = args.func(args)
+        if sys.stdout is not None:
+            sys.stdout.flush()  # a full disk shows here, not in Python's exit
+        return code
     except KeyboardInterrupt:
         print(f"lrlab {args.command}: interrupted", file=sys.stderr)
         return INTERRUPTED
@@ -74,6 +77,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (``lrlab train | head``): stop quietly. Python
         # flushes stdout again at exit, so point it somewhere that accepts.
         _silence_stdout()
+        return 1
+    except OSError as error:
+        # Commands report the files they write; what is left is the output
+        # itself (``lrlab plot > /dev/full``): one line, not a traceback.
+        _silence_stdout()
+        reason = error.strerror or str(error)
+        if error.filename is None:
+            problem = f"cannot write standard output: {reason}"
+        else:
+            problem = f"{error.filename}: {reason}"
+        print(f"lrlab {args.command}: error: {problem}", file=sys.stderr)
         return 1
 
 
