@@ -19,7 +19,7 @@ import pytest
 import torch
 from conftest import tiny_mnist
 
-from lrlab.checkpoint import checkpoint_files, load_checkpoint
+from lrlab.checkpoint import checkpoint_files, latest_checkpoint, load_checkpoint
 from lrlab.cli import main
 from lrlab.data import load_mnist
 from lrlab.spec import parse_schedule
@@ -207,3 +207,19 @@ def test_help_names_the_exit_code(capsys):
         main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "3 when training diverged" in text
+
+
+def test_a_diverged_model_stays_stopped_after_a_resume(tiny, tmp_path):
+    schedules = [parse_schedule(spec) for spec in ("constant", JUMP)]
+    whole = train_many(CONFIG, tiny, schedules)
+    four = TrainConfig(epochs=4, lr=0.5, batch_size=25, seed=0)
+    train_many(four, tiny, schedules, checkpoint_dir=tmp_path)
+
+    saved = latest_checkpoint(tmp_path)
+    resumed = train_many(CONFIG, tiny, schedules, resume_from=saved)
+
+    assert str(saved.divergences[1]) == MESSAGE
+    for a, b in zip(whole, resumed, strict=True):
+        assert [r.train_loss for r in a.records] == [r.train_loss for r in b.records]
+        assert torch.equal(a.model.weight, b.model.weight)
+        assert a.divergence == b.divergence
