@@ -229,3 +229,22 @@ def test_load_mnist_from_a_file_says_it_is_not_a_directory(tmp_path: Path) -> No
         load_mnist(a_file)
     with pytest.raises(DataError, match=r"missing: no such directory$"):
         load_mnist(tmp_path / "missing")
+
+
+def test_gzip_too_large_for_memory(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A small .gz of zeros can expand to more than the machine holds.
+    folder = tiny_mnist(tmp_path / "data")
+
+    def too_large(data: bytes) -> bytes:
+        raise MemoryError
+
+    monkeypatch.setattr(gzip, "decompress", too_large)
+    code, _, err = run(["train", "--data-dir", str(folder)], capsys)
+    assert code == 2
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert "train-images-idx3-ubyte.gz: too large to decompress in memory" in err

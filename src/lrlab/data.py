@@ -225,6 +225,11 @@ def _read_bytes(path: Path, sha256: str | None = None) -> bytes:
         raise DataError(f"{path}: truncated gzip data") from None
     except (OSError, zlib.error) as error:
         raise DataError(f"{path}: corrupt gzip data ({error})") from None
+    except MemoryError:
+        # A few MB of gzip can expand to more than the machine holds.
+        raise DataError(
+            f"{path}: too large to decompress in memory ({len(data):,} bytes of gzip)"
+        ) from None
     if not data:
         raise DataError(f"{path}: empty file (after decompression)")
     return data
