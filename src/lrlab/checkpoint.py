@@ -95,7 +95,11 @@ class CheckpointWarning(UserWarning):
 
 @dataclass(frozen=True)
 class Difference:
-    """One setting that differs between a checkpoint and a run."""
+    """One setting that differs between a checkpoint and a run.
+
+    >>> print(Difference("lr", "0.1", "0.2"))
+    checkpoint was made with lr=0.1, this run has lr=0.2
+    """
 
     name: str
     saved: str

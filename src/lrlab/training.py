@@ -126,6 +126,9 @@ class Divergence:
         step: 1-based step within the epoch.
         lr: learning rate of the epoch.
         reason: what was not finite, e.g. ``"loss is nan"``.
+
+    >>> print(Divergence(epoch=1, step=37, lr=100.0, reason="loss is nan"))
+    training diverged at epoch 1, step 37: loss is nan at lr 100
     """
 
     epoch: int
