@@ -82,6 +82,22 @@ def test_loads_with_weights_only_and_holds_everything(whole, tiny):
     assert payload["data"]["sha256"] == ck.data_fingerprint(tiny).sha256
 
 
+def test_only_tensors_numbers_strings_lists_and_dicts(whole):
+    payload = torch.load(whole[1] / "checkpoint-000005.pt", weights_only=True)
+
+    def kinds(value):
+        if isinstance(value, dict):
+            assert all(isinstance(key, str) for key in value)
+            return {"dict"}.union(*(kinds(item) for item in value.values()))
+        if isinstance(value, list):
+            return {"list"}.union(*(kinds(item) for item in value))
+        return {type(value).__name__}
+
+    assert kinds(payload) <= {
+        "dict", "list", "Tensor", "int", "float", "str", "bool", "NoneType"
+    }  # fmt: skip
+
+
 def test_a_file_that_would_run_code_is_refused(tmp_path):
     class Payload:
         def __reduce__(self):
