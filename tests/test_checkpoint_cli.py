@@ -89,7 +89,13 @@ def test_resume_says_where_from_and_writes_every_epoch_once(started, tmp_path):
         (
             ("--lr", "0.3", "--epochs", "2"),
             "argument --resume: checkpoint-000003.pt has 3 epochs done, more than "
-            "the 2 epochs asked for",
+            "the 2 epochs asked for\n",
+        ),
+        (
+            ("--lr", "0.5", "--epochs", "2"),
+            "argument --resume: checkpoint-000003.pt has 3 epochs done, more than "
+            "the 2 epochs asked for; checkpoint was made with lr=0.3, this run "
+            "has lr=0.5\n",
         ),
     ],
 )
@@ -164,6 +170,12 @@ def test_no_valid_checkpoint_is_one_line_exit_2(tmp_path, tiny_dir):
             "argument --resume: folder does not exist, got 'no/such/folder'",
         ),
         (("--allow-config-change",), "argument --allow-config-change: needs --resume"),
+        (("--resume", __file__), f"argument --resume: not a folder, got {__file__!r}"),
+        (("--resume", ""), "argument --resume: must name a folder, got ''"),
+        (
+            ("--checkpoint-dir", ""),
+            "argument --checkpoint-dir: must name a folder, got ''",
+        ),
         (
             ("--keep-checkpoints", "0"),
             "argument --keep-checkpoints: must be a positive integer, got 0",

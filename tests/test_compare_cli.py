@@ -282,3 +282,18 @@ def test_a_missing_data_dir_in_the_config_file(tmp_path, capsys):
         "lrlab compare: error: argument --config: data_dir: "
         f"{tmp_path / 'nowhere'}: no such directory\n"
     )
+
+
+def test_a_batch_size_from_the_config_file_is_named_as_such(tmp_path, capsys, tiny_dir):
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'data_dir = "{tiny_dir}"\nbatch_size = 5000\nschedules = ["constant"]\n'
+    )
+
+    code, _, stderr = compare(capsys, "--config", config, "--out", tmp_path / "o")
+
+    assert code == 2
+    assert stderr == (
+        "lrlab compare: error: argument --config: batch_size must be at most the "
+        "number of training images (300), got 5000\n"
+    )

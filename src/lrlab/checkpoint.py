@@ -512,22 +512,31 @@ def check_resume(
         CheckpointError: the run cannot continue from it at all.
     """
     name = checkpoint.path.name
+    impossible = []
     if len(schedules) != len(checkpoint.schedules):
-        raise CheckpointError(
+        impossible.append(
             f"{name} holds {len(checkpoint.schedules)} models, this run trains "
             f"{len(schedules)}"
         )
     if data.num_features != checkpoint.data.num_features:
-        raise CheckpointError(
+        impossible.append(
             f"{name} was trained on images of {checkpoint.data.num_features} "
             f"pixels, this run's have {data.num_features}"
         )
     if config.epochs < checkpoint.epoch:
-        raise CheckpointError(
+        impossible.append(
             f"{name} has {checkpoint.epoch} epochs done, more than the "
             f"{config.epochs} epochs asked for"
         )
     differences = checkpoint.differences(config, schedules, data)
+    if impossible:
+        # Name the differences too, so that one attempt shows them all.
+        problems = impossible + [
+            str(difference)
+            for difference in differences
+            if not (difference.name == "epochs" and config.epochs < checkpoint.epoch)
+        ]
+        raise CheckpointError("; ".join(problems))
     if differences and not allow_config_change:
         raise CheckpointMismatch(differences)
 

@@ -39,7 +39,7 @@ def add_checkpoint_options(
     """Add the four checkpoint options; ``schedule`` names what may change."""
     parser.add_argument(
         "--checkpoint-dir",
-        type=Path,
+        type=_folder_name,
         metavar="DIR",
         help=(
             "save a checkpoint into DIR after every epoch (weights, schedule, "
@@ -57,7 +57,7 @@ def add_checkpoint_options(
     )
     parser.add_argument(
         "--resume",
-        type=Path,
+        type=_folder_name,
         metavar="DIR",
         help=(
             "continue the run whose checkpoints are in DIR from the newest "
@@ -94,9 +94,8 @@ def resumed_checkpoint(
             raise CommandError("argument --allow-config-change: needs --resume")
         return None
     if not args.resume.is_dir():
-        raise CommandError(
-            f"argument --resume: folder does not exist, got {str(args.resume)!r}"
-        )
+        problem = "not a folder" if args.resume.exists() else "folder does not exist"
+        raise CommandError(f"argument --resume: {problem}, got {str(args.resume)!r}")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CheckpointWarning)
         try:
@@ -154,3 +153,10 @@ def last_checkpoint(folder: Path | None) -> str:
     if not files:
         return "; no checkpoint was written"
     return f"; the last good checkpoint is {files[-1]}"
+
+
+def _folder_name(text: str) -> Path:
+    """argparse type: a folder's name; an empty one would mean the current folder."""
+    if not text:
+        raise argparse.ArgumentTypeError("must name a folder, got ''")
+    return Path(text)

@@ -157,8 +157,10 @@ def _run(args: argparse.Namespace) -> int:
     data = _load(config.data_dir, source)
 
     if config.batch_size > len(data.train):
+        where = "--batch-size" if args.batch_size is not None else "--config"
+        name = "" if args.batch_size is not None else "batch_size "
         raise CommandError(
-            f"argument --batch-size: must be at most the number of training "
+            f"argument {where}: {name}must be at most the number of training "
             f"images ({len(data.train)}), got {config.batch_size}"
         )
 
