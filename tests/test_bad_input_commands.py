@@ -169,10 +169,7 @@ def test_tune_empty_study_or_out(
     [
         "--data-dir",
         "--resume",
-        pytest.param(
-            "--checkpoint-dir",
-            marks=pytest.mark.xfail(strict=True, reason="reported: writes into ."),
-        ),
+        "--checkpoint-dir",
     ],
 )
 def test_train_refuses_an_empty_folder_name(
