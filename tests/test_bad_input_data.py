@@ -90,6 +90,11 @@ FAULTS = {
         lambda: _gz(idx_bytes(_images(0))),
         "has 0 images",
     ),
+    "no-pixels": (
+        TRAIN_IMAGES,
+        lambda: _gz(idx_bytes(_images(side=0))),
+        "images of 0 x 0 pixels hold no pixel",
+    ),
     "absurd-dimensions": (
         TRAIN_IMAGES,
         lambda: _gz(b"\0\0\x08\x03" + b"\xff" * 12),

@@ -167,6 +167,11 @@ def _load_split(folder: Path, prefix: str, *, bundled: bool) -> Split:
         )
     if len(images) == 0:
         raise DataError(f"{images_path}: holds no images")
+    if 0 in images.shape[1:]:
+        raise DataError(
+            f"{images_path}: images of {_shape(images)} pixels hold no pixel "
+            f"(rows and columns must be at least 1)"
+        )
     bad = np.flatnonzero(labels >= _NUM_CLASSES)
     if bad.size:
         raise DataError(
