@@ -238,3 +238,15 @@ def test_the_script_on_a_full_disk_shows_no_traceback(tmp_path: Path) -> None:
     assert result.stderr == (
         "lrlab plot: error: cannot write standard output: No space left on device\n"
     )
+
+
+@pytest.mark.parametrize("study", ["a/b", "../x"])
+def test_tune_default_out_from_a_study_name_with_a_slash(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, study: str
+) -> None:
+    storage = str(tmp_path / "t.db")
+    code, _, err = run(["tune", SPACE, "--storage", storage, "--study", study], capsys)
+    line = one_line_error(code, err, "lrlab tune")
+    assert f"argument --out: folder 'tune-{study.split('/')[0]}' does not" in line
+    assert line.endswith(f"(the default for the study {study!r}; give --out DIR)")
+    assert not Path(storage).exists()

@@ -174,7 +174,14 @@ def _run(args: argparse.Namespace) -> int:
         if value is not None and not value.strip():
             raise CommandError(f"argument {option}: must not be empty, got {value!r}")
     study_name = args.study or space.schedule_text.strip().split("(")[0].strip()
-    out = _out_folder(args.out or f"tune-{study_name}")
+    try:
+        out = _out_folder(args.out or f"tune-{study_name}")
+    except CommandError as error:
+        if args.out is not None:
+            raise
+        raise CommandError(
+            f"{error} (the default for the study {study_name!r}; give --out DIR)"
+        ) from None
     data, label = _data(args.data_dir, args.train_size)
 
     import optuna
