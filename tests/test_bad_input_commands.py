@@ -250,3 +250,24 @@ def test_tune_default_out_from_a_study_name_with_a_slash(
     assert f"argument --out: folder 'tune-{study.split('/')[0]}' does not" in line
     assert line.endswith(f"(the default for the study {study!r}; give --out DIR)")
     assert not Path(storage).exists()
+
+
+def test_tune_leaves_the_matplotlib_style_as_it_was(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Optuna's plots call plt.style.use("ggplot"): later figures drawn in
+    # the same process (lrlab plot after lrlab tune) would be grey.
+    import matplotlib
+    from conftest import tiny_mnist
+
+    data = tiny_mnist(tmp_path / "data")
+    before = dict(matplotlib.rcParams)
+    argv = ["tune", SPACE, "--trials", "2", "--epochs", "1", "--quiet"]
+    argv += ["--data-dir", str(data), "--storage", str(tmp_path / "t.db")]
+    code, _, err = run([*argv, "--out", str(tmp_path / "out")], capsys)
+    assert (code, err) == (0, "")
+    assert (tmp_path / "out" / "history.png").exists()
+    changed = {
+        key for key, value in matplotlib.rcParams.items() if before[key] != value
+    }
+    assert changed <= {"backend", "backend_fallback"}  # tune draws with Agg

@@ -285,7 +285,10 @@ def _search(
     matplotlib.use("Agg")
     try:
         data_dir = None if args.data_dir is None else str(args.data_dir.resolve())
-        written = _tune_files.write_results(out, study, config, best, data_dir)
+        # Optuna's plots switch matplotlib to its "ggplot" style for good;
+        # keep that to these files, not to later plots in the process.
+        with matplotlib.rc_context():
+            written = _tune_files.write_results(out, study, config, best, data_dir)
     except OSError as error:
         reason = error.strerror or str(error)
         message = f"argument --out: cannot write {str(out)!r}: {reason}"
