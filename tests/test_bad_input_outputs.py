@@ -343,3 +343,21 @@ def test_compare_that_fails_leaves_the_earlier_run(tmp_path: Path, data: Path) -
     code, _, err = run([*argv, "--out", str(out)])
     assert code == 2 and "argument --out" in err
     assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("earlier", [True, False])
+def test_find_lr_without_a_curve_says_the_picture_is_not_written(
+    tmp_path: Path, earlier: bool
+) -> None:
+    # An lr this large diverges at the first step: nothing to draw.
+    path = tmp_path / "curve.png"
+    if earlier:
+        existing(tmp_path, "curve.png")
+    before = snapshot(tmp_path)
+    argv = ["find-lr", "--start-lr", "3e38", "--end-lr", "3.4e38", "--steps", "5"]
+    code, out, err = run([*argv, "-o", str(path)])
+    assert (code, err) == (0, "")
+    note = f"note: {path} not written: no curve to draw"
+    kept = " (the file there is left as it was)" if earlier else ""
+    assert out.splitlines()[-1] == note + kept
+    assert snapshot(tmp_path) == before

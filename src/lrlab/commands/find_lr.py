@@ -15,6 +15,7 @@ import argparse
 import functools
 import inspect
 from collections.abc import Iterator
+from os.path import exists
 from typing import TYPE_CHECKING
 
 from lrlab import find_lr, plotting
@@ -137,11 +138,17 @@ def _run(args: argparse.Namespace) -> int:
     )
 
     print(_report(args, result))
-    if args.output is not None and len(result.lrs) >= 2:
-        figure = plotting.lr_finder_figure(result)
-        with writing(args.output):
-            plotting.save_figure(figure, args.output)
-        print(f"wrote {args.output}")
+    if args.output is None:
+        return 0
+    if len(result.lrs) < 2:
+        # Say so: a picture left there by an earlier run is not this one.
+        kept = " (the file there is left as it was)" if exists(args.output) else ""
+        print(f"note: {args.output} not written: no curve to draw{kept}")
+        return 0
+    figure = plotting.lr_finder_figure(result)
+    with writing(args.output):
+        plotting.save_figure(figure, args.output)
+    print(f"wrote {args.output}")
     return 0
 
 
