@@ -337,10 +337,18 @@ def test_cli_searches_retrains_and_writes(tmp_path, capsys, monkeypatch):
 
     assert (code, err) == (0, "")
     lines = out.splitlines()
-    assert lines[0].startswith("study 'step' in lrlab-tune.db: 0 of 3 trials done")
+    assert lines[0] == (
+        "study 'step' in lrlab-tune.db: 0 of 3 trials done; "
+        "training on 2700 images, validating on 300, 1 epoch each"
+    )
     assert sum(line.startswith("trial ") for line in lines) == 3
     assert "3 trials in the study (3 complete)" in lines
-    assert any(line.startswith("test accuracy 0.") for line in lines)
+    assert "training the best trial again on all 3000 training images..." in lines
+    assert any(
+        line.startswith("test accuracy 0.")
+        and line.endswith("(trained on all 3000 training images)")
+        for line in lines
+    )
     assert lines[-1].startswith("wrote tune-step/trials.csv, tune-step/best.toml")
     assert (tmp_path / "lrlab-tune.db").exists()
 

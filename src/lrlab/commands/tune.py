@@ -239,7 +239,7 @@ def _search(
             f"{before} of "
             f"{config.trials} trials done; training on "
             f"{len(search_data.train_labels)} images, validating on "
-            f"{len(search_data.test_labels)}, {config.epochs} epochs each"
+            f"{len(search_data.test_labels)}, {_epochs(config.epochs)} each"
         )
 
     def on_trial(trial: optuna.trial.FrozenTrial) -> None:
@@ -276,7 +276,7 @@ def _search(
                 flush=True,
             )
         best = tuner.retrain_best(data)
-        _print_best(best)
+        _print_best(best, len(data.train_labels))
     else:
         print("no trial completed: nothing to retrain")
 
@@ -317,6 +317,10 @@ def _trial_line(trial: optuna.trial.FrozenTrial) -> str:
     )
 
 
+def _epochs(count: int) -> str:
+    return "1 epoch" if count == 1 else f"{count} epochs"
+
+
 def _summary(trials: list[optuna.trial.FrozenTrial]) -> str:
     counts: dict[str, int] = {}
     for trial in trials:
@@ -325,10 +329,13 @@ def _summary(trials: list[optuna.trial.FrozenTrial]) -> str:
     return f"{len(trials)} trials in the study ({parts})"
 
 
-def _print_best(best: Best) -> None:
+def _print_best(best: Best, train_images: int) -> None:
     print(f"best trial {best.trial}: {best.schedule}, lr {best.lr:.6g}")
     print(f"validation accuracy {best.val_accuracy:.4f} (search)")
-    print(f"test accuracy {best.test_accuracy:.4f} (trained on all training images)")
+    print(
+        f"test accuracy {best.test_accuracy:.4f} "
+        f"(trained on all {train_images} training images)"
+    )
 
 
 # --- checks of the options, each naming the option and the value received.
