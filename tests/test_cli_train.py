@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import tiny_mnist, write_idx
+from test_readme import assert_same_table, shown_lesson
 
 from lrlab.cli import main
 
@@ -97,6 +98,11 @@ def test_printed_lrs_of_the_exponential_lesson_by_hand(lessons):
     printed = [row[1] for row in epoch_rows(lessons["exp"][1])]
     assert printed[:5] == ["0.1", "0.08", "0.064", "0.0512", "0.04096"]
     assert printed[-1] == "0.00439805"
+
+
+@pytest.mark.parametrize(("name", "spec"), [("exp", EXPONENTIAL), ("step", STEP)])
+def test_the_readme_shows_this_output(lessons, name, spec):
+    assert_same_table(lessons[name][1].splitlines(), shown_lesson(spec))
 
 
 def test_output_names_the_setup(lessons):
