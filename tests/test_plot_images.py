@@ -160,3 +160,45 @@ def test_a_flat_range_test_draws_without_warnings(tmp_path, recwarn):
 def test_a_range_test_of_one_step_cannot_be_drawn():
     with pytest.raises(ValueError, match="from 1 recorded step"):
         plotting.lr_finder_figure(finder_result([1.0]))
+
+
+def drawn_line(values, **options):
+    figure = plotting.schedule_figure({"s": np.asarray(values)}, base_lr=1, **options)
+    (line,) = figure.axes[0].lines
+    return line
+
+
+def test_a_step_drawn_line_keeps_only_the_steps_where_the_lr_changes():
+    from lrlab.schedules import Step
+
+    values = Step(step_size=250_000, gamma=0.5)(np.arange(1_000_000))
+
+    line = drawn_line(values, steps_per_epoch=1000)
+
+    assert line.get_drawstyle() == "steps-post"
+    # Each lr from its first step; the last one held to the end (epoch 1000).
+    assert line.get_xdata().tolist() == [0, 250, 500, 750, 1000]
+    assert line.get_ydata().tolist() == [1, 0.5, 0.25, 0.125, 0.125]
+
+
+def test_a_short_line_is_every_step_of_it():
+    line = drawn_line([0.3, 0.2, 0.1])
+
+    assert line.get_xdata().tolist() == [0, 1, 2, 3]
+    assert line.get_ydata().tolist() == [0.3, 0.2, 0.1, 0.1]
+
+
+def test_a_long_changing_line_is_drawn_from_its_outline():
+    # A triangle wave of period 10: every step changes, a million of them.
+    steps = np.arange(1_000_000)
+    values = np.abs((steps % 10) - 5.0)
+
+    line = drawn_line(values)
+
+    x, y = line.get_xdata(), line.get_ydata()
+    assert line.get_drawstyle() == "default"
+    assert len(x) == 20_001
+    # Each span of 100 steps is a stroke from its highest to its lowest lr.
+    assert x[:6].tolist() == [0, 0, 100, 100, 200, 200]
+    assert y[:6].tolist() == [5, 0, 5, 0, 5, 0]
+    assert (x[-1], y[-1]) == (1_000_000, values[-1])

@@ -157,15 +157,14 @@ def schedule_figure(
         lrs = np.asarray(values, dtype=np.float64)
         if len(lrs) == 0:  # e.g. a run that diverged in its first epoch
             continue
-        steps = np.arange(len(lrs) + 1, dtype=np.float64)
-        x = steps if steps_per_epoch is None else steps / steps_per_epoch
-        # Repeat the last lr so the last step is drawn as wide as the others.
-        y = np.append(lrs, lrs[-1:])
+        x, y, drawstyle = _drawn_points(lrs)
+        if steps_per_epoch is not None:
+            x = x / steps_per_epoch
         colour, linestyle = line_style(i)
         axes.plot(
             x,
             y,
-            drawstyle="steps-post",
+            drawstyle=drawstyle,
             color=colour,
             linestyle=linestyle,
             linewidth=2,
@@ -183,6 +182,39 @@ def schedule_figure(
         figure.legend(loc="outside lower center", fontsize="small")
 
     return figure
+
+
+def _drawn_points(lrs: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+    """The points that draw ``lrs`` (one per step) as a line: x, y, drawstyle.
+
+    Each lr is held from its step to the next, so only the steps where the
+    lr changes are needed (a step schedule over a million steps is a
+    handful of points), plus the end of the last step. When more than
+    ``_MAX_POINTS`` remain, a few thousand per pixel column, the line is
+    drawn from its outline instead: the steps are cut into
+    ``_MAX_POINTS // 2`` equal spans, and each span becomes a vertical
+    stroke from its highest to its lowest lr, which covers the same pixels
+    as every point of the span would. Drawing ten million points one by
+    one took gigabytes of memory in matplotlib.
+    """
+    count = len(lrs)
+    changed = np.flatnonzero(lrs[1:] != lrs[:-1]) + 1  # nan != nan: kept
+    if len(changed) < _MAX_POINTS:
+        starts = np.concatenate(([0], changed))
+        x = np.append(starts, count).astype(np.float64)
+        # Repeat the last lr so the last step is drawn as wide as the others.
+        y = np.append(lrs[starts], lrs[-1])
+        return x, y, "steps-post"
+    edges = np.linspace(0, count, _MAX_POINTS // 2 + 1).astype(np.int64)[:-1]
+    high = np.maximum.reduceat(lrs, edges)
+    low = np.minimum.reduceat(lrs, edges)
+    x = np.append(np.repeat(edges, 2), count).astype(np.float64)
+    y = np.append(np.column_stack((high, low)).ravel(), lrs[-1])
+    return x, y, "default"
+
+
+# A line with more changes of lr than this is drawn from its outline.
+_MAX_POINTS = 20_000
 
 
 def lr_finder_figure(result: LRFinderResult) -> Figure:
