@@ -116,6 +116,7 @@ SPACES = [
     "step(int(1, 3), choice())",
     *SPECS[8:],
 ]
+TENSORBOARD_DIRS = ["tb", "{file}", "{file}/tb", "{root}/missing/tb", *PATHS]
 JUNK_OPTIONS = ["--epoch", "--bogus", "-x", "--lr=", "--", "-", "--quiet=1", "-h"]
 
 # Options of each command: name -> values (None: a flag without value).
@@ -142,6 +143,7 @@ OPTIONS = {
         "--keep-checkpoints": ["1", "2", *BAD_NUMBERS],
         "--resume": ["ck", "ck2", "{root}/missing", "{file}", *PATHS],
         "--allow-config-change": None,
+        "--tensorboard": TENSORBOARD_DIRS,
         "--quiet": None,
     },
     "plot": {
@@ -182,6 +184,7 @@ OPTIONS = {
         "--data-dir": ["{data}", *PATHS],
         "--out": ["out-1", "out-2", "{file}", "{root}/missing/out", "{data}", *PATHS],
         "--overwrite": None,
+        "--tensorboard": [*TENSORBOARD_DIRS, "out-1", "out-1/tb"],
         "--quiet": None,
     },
     "tune": {
@@ -214,6 +217,7 @@ VALID = {
         "--metrics": ["m.csv", "m.jsonl", "M.CSV"],
         "--checkpoint-dir": ["ck"],
         "--resume": ["ck"],
+        "--tensorboard": ["tb"],
         "--quiet": None,
     },
     "plot": {
@@ -238,6 +242,7 @@ VALID = {
         "--batch-size": ["100", "6000"],
         "--seed": ["0", "7"],
         "--out": ["out-1"],
+        "--tensorboard": ["tb"],
     },
     "tune": {
         "--lr": ["0.1", "float(1e-3, 1, log)"],

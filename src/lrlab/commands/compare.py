@@ -14,6 +14,7 @@ Settings can come from a TOML file (``--config``, see
 from __future__ import annotations
 
 import argparse
+import contextlib
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,15 @@ from lrlab.commands._resume import (
     checkpoint_folder,
     resumed_checkpoint,
 )
+from lrlab.commands._tensorboard import (
+    add_tensorboard_option,
+    check_tensorboard,
+    log_epoch,
+    open_log,
+)
 from lrlab.config import CompareConfig, ConfigError, canonical_spec, read_config
 from lrlab.spec import format_schedule, parse_schedule
+from lrlab.tensorboard_log import run_name
 from lrlab.training import EpochRecord, TensorData, TrainConfig
 
 __all__ = ["format_table", "register", "run"]
@@ -117,6 +125,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="replace a previous run in --out (only once the new one is complete)",
     )
     add_checkpoint_options(parser, schedule="schedules")
+    add_tensorboard_option(
+        parser,
+        runs=(
+            "one run folder per schedule in DIR, named by its index and spec, "
+            "e.g. 0-exponential_gamma=0.8"
+        ),
+    )
     parser.add_argument(
         "--quiet",
         action="store_true",
@@ -148,6 +163,7 @@ def _run(args: argparse.Namespace) -> int:
         check_output_folder(out, overwrite=args.overwrite)
     except OutputFolderError as error:
         raise CommandError(f"argument --out: {error}") from None
+    tensorboard = _tensorboard_folder(args.tensorboard, out)
     if args.data_dir is not None:
         source = "argument --data-dir"
     elif "data_dir" in settings:
@@ -180,11 +196,21 @@ def _run(args: argparse.Namespace) -> int:
     if resumed is not None:
         resumed.restore_global_rng()
     done = 0 if resumed is None else resumed.epoch
-    with epoch_bar(
-        config.epochs - done, description="compare", enabled=not args.quiet
-    ) as bar:
+    runs = [
+        run_name(index, spec, len(config.schedules))
+        for index, spec in enumerate(config.schedules)
+    ]
+    log = open_log(tensorboard, runs, resumed)
+    # Closing the log writes its last events, also after Ctrl-C.
+    with (
+        log or contextlib.nullcontext(),
+        epoch_bar(
+            config.epochs - done, description="compare", enabled=not args.quiet
+        ) as bar,
+    ):
 
         def on_epoch(records: tuple[EpochRecord | None, ...]) -> None:
+            log_epoch(log, records)
             best = max(r.test_accuracy for r in records if r is not None)
             bar.set_postfix_str(f"best test accuracy {best:.4f}", refresh=False)
             bar.update(1)
@@ -291,6 +317,20 @@ def _config(args: argparse.Namespace, settings: dict[str, Any]) -> CompareConfig
         return CompareConfig(schedules=schedules, **values)
     except ConfigError as error:
         raise CommandError(f"argument {option}: {error}") from None
+
+
+def _tensorboard_folder(folder: Path | None, out: Path) -> Path | None:
+    """The --tensorboard folder, checked; never inside --out, which is replaced."""
+    folder = check_tensorboard(folder)
+    if folder is None:
+        return None
+    inside = folder.resolve()
+    if inside == out.resolve() or out.resolve() in inside.parents:
+        raise CommandError(
+            f"argument --tensorboard: must not be inside --out {str(out)!r}, "
+            f"got {str(folder)!r}"
+        )
+    return folder
 
 
 def _header(config: CompareConfig, data: Any) -> str:

@@ -21,6 +21,7 @@ means training diverged (a loss became nan or infinite).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -31,6 +32,12 @@ from lrlab.commands._resume import (
     checkpoint_folder,
     last_checkpoint,
     resumed_checkpoint,
+)
+from lrlab.commands._tensorboard import (
+    add_tensorboard_option,
+    check_tensorboard,
+    log_epoch,
+    open_log,
 )
 from lrlab.data import MNIST, DataError, load_mnist
 from lrlab.spec import format_schedule, parse_schedule
@@ -129,6 +136,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     add_checkpoint_options(parser)
+    add_tensorboard_option(parser, runs="the run's event files go into DIR")
     parser.add_argument(
         "--quiet",
         action="store_true",
@@ -147,6 +155,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     metrics = _metrics_path(args.metrics)
+    tensorboard = check_tensorboard(args.tensorboard)
     config = TrainConfig(
         epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, seed=args.seed
     )
@@ -161,53 +170,61 @@ def _run(args: argparse.Namespace) -> int:
     resumed = resumed_checkpoint(PROG, args, config, [spec], data)
     checkpoint_dir = checkpoint_folder(args, resumed)
 
-    if not args.quiet:
-        print(_header(args, config, mnist))
+    # Closing the log writes its last events, also after exit 3 or Ctrl-C.
+    log = open_log(tensorboard, resumed=resumed)
+    with log or contextlib.nullcontext():
+        if not args.quiet:
+            print(_header(args, config, mnist))
+            if resumed is not None:
+                print(f"resuming from {resumed.path} (epoch {resumed.epoch} done)")
+            print(
+                f"{'epoch':>5}  {'lr':<10}  {'train loss':>10}  {'test accuracy':>13}"
+            )
+        records: list[EpochRecord] = []
+
+        def on_epoch(record: EpochRecord) -> None:
+            records.append(record)
+            log_epoch(log, (record,))
+            if metrics is not None:
+                _write_metrics(metrics, records)
+            if not args.quiet:
+                print(_row(record), flush=True)
+
         if resumed is not None:
-            print(f"resuming from {resumed.path} (epoch {resumed.epoch} done)")
-        print(f"{'epoch':>5}  {'lr':<10}  {'train loss':>10}  {'test accuracy':>13}")
-    records: list[EpochRecord] = []
-
-    def on_epoch(record: EpochRecord) -> None:
-        records.append(record)
-        if metrics is not None:
-            _write_metrics(metrics, records)
-        if not args.quiet:
-            print(_row(record), flush=True)
-
-    if resumed is not None:
-        resumed.restore_global_rng()
-        records.extend(resumed.records[0])
-        if metrics is not None:
-            _write_metrics(metrics, records)
-        if not args.quiet:
-            for record in records:
-                print(_row(record))
-    try:
-        result = train(
-            config,
-            data,
-            args.schedule,
-            on_epoch=on_epoch,
-            checkpoint_dir=checkpoint_dir,
-            keep_checkpoints=args.keep_checkpoints,
-            resume_from=resumed,
-            allow_config_change=True,  # checked above, with the options' names
-        )
-    except TrainingDiverged as error:
-        print(
-            f"{PROG}: error: {error}{last_checkpoint(checkpoint_dir)}", file=sys.stderr
-        )
-        return DIVERGED
-    except BrokenPipeError:
-        raise  # the reader of stdout went away: lrlab.cli ends quietly
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise CommandError(
-            f"argument --checkpoint-dir: cannot write {str(checkpoint_dir)!r}: {reason}"
-        ) from None
-    print(f"final test accuracy: {result.final_test_accuracy:.4f}")
-    return 0
+            resumed.restore_global_rng()
+            records.extend(resumed.records[0])
+            if metrics is not None:
+                _write_metrics(metrics, records)
+            if not args.quiet:
+                for record in records:
+                    print(_row(record))
+        try:
+            result = train(
+                config,
+                data,
+                args.schedule,
+                on_epoch=on_epoch,
+                checkpoint_dir=checkpoint_dir,
+                keep_checkpoints=args.keep_checkpoints,
+                resume_from=resumed,
+                allow_config_change=True,  # checked above, with the options' names
+            )
+        except TrainingDiverged as error:
+            print(
+                f"{PROG}: error: {error}{last_checkpoint(checkpoint_dir)}",
+                file=sys.stderr,
+            )
+            return DIVERGED
+        except BrokenPipeError:
+            raise  # the reader of stdout went away: lrlab.cli ends quietly
+        except OSError as error:
+            reason = error.strerror or str(error)
+            folder = str(checkpoint_dir)
+            raise CommandError(
+                f"argument --checkpoint-dir: cannot write {folder!r}: {reason}"
+            ) from None
+        print(f"final test accuracy: {result.final_test_accuracy:.4f}")
+        return 0
 
 
 def _header(args: argparse.Namespace, config: TrainConfig, data: MNIST) -> str:
