@@ -167,6 +167,49 @@ def test_an_interrupted_search_goes_on_to_the_total(tmp_path, data, monkeypatch)
     assert trials[3].params == trials[2].params
 
 
+@pytest.mark.parametrize("where", ["sampler", "suggest"])
+def test_an_interrupt_before_training_leaves_no_trial_running(
+    tmp_path, data, monkeypatch, where
+):
+    # Ctrl-C may come while a trial's sampler is made or its settings drawn.
+    search_data = holdout_split(data, 0.1, seed=0)
+    calls = []
+
+    def interrupt_the_second(real):
+        def wrapped(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 2:
+                raise KeyboardInterrupt
+            return real(*args, **kwargs)
+
+        return wrapped
+
+    if where == "sampler":
+        real = lrlab.tune._sampler
+        monkeypatch.setattr(lrlab.tune, "_sampler", interrupt_the_second(real))
+    else:
+        real = optuna.Trial.suggest_int
+        monkeypatch.setattr(optuna.Trial, "suggest_int", interrupt_the_second(real))
+    with tuner(tmp_path, trials=3) as first, pytest.raises(KeyboardInterrupt):
+        first.search(search_data)
+    monkeypatch.undo()
+
+    with tuner(tmp_path, trials=3) as second:
+        ran = second.search(search_data)
+        trials = second.study.get_trials()
+
+    # One trial was stopped before its settings were recorded: failed,
+    # marked, not counted; the second search ran the rest.
+    states = [t.state for t in trials]
+    assert len(trials) == 4
+    assert states.count(TrialState.FAIL) == 1
+    assert states.count(TrialState.COMPLETE) == 3
+    stopped = states.index(TrialState.FAIL)
+    assert trials[stopped].user_attrs == {"interrupted": True}
+    assert ran == 3 - stopped
+    assert count_trials(trials) == 3
+
+
 def test_failed_trials_are_recorded_and_count(tmp_path, data, monkeypatch):
     def diverge(*args, **kwargs):
         raise ValueError("schedule must give a finite factor >= 0, got nan")

@@ -272,8 +272,7 @@ class Tuner:
                 if position >= self.config.trials:
                     return ran
                 trial = self.study.ask()
-            self.study.sampler = _sampler(self.config.seed, position)
-            self._run_trial(trial, data)
+            self._run_trial(trial, position, data)
             ran += 1
             if on_trial is not None:
                 on_trial(self.study.get_trials(deepcopy=False)[trial.number])
@@ -376,16 +375,45 @@ class Tuner:
                 f"another study name, or the same settings"
             )
 
-    def _run_trial(self, trial: optuna.Trial, data: TensorData) -> None:
-        import optuna
+    def _run_trial(self, trial: optuna.Trial, position: int, data: TensorData) -> None:
+        """Draw the trial's settings, train, and tell the study how it went.
+
+        Whatever stops it before that (Ctrl-C while the settings are drawn
+        or while it trains, or a fault that ends the search) still marks
+        the trial failed, so that no trial stays RUNNING, then goes on up.
+        """
         from optuna.trial import TrialState
 
         try:
+            value, error = self._attempt(trial, position, data)
+        except BaseException as stop:
+            if isinstance(stop, KeyboardInterrupt):
+                trial.set_user_attr(INTERRUPTED, True)
+            else:
+                trial.set_user_attr("error", f"{type(stop).__name__}: {stop}")
+            self.study.tell(trial, state=TrialState.FAIL)
+            raise
+        if error is not None:
+            trial.set_user_attr("error", error)
+            self.study.tell(trial, state=TrialState.FAIL)
+        elif value is None:
+            self.study.tell(trial, state=TrialState.PRUNED)
+        else:
+            self.study.tell(trial, value)
+
+    def _attempt(
+        self, trial: optuna.Trial, position: int, data: TensorData
+    ) -> tuple[float | None, str | None]:
+        """Train ``trial``: (validation accuracy, None) when it completes,
+        (None, None) when it is pruned, (None, why) when its settings fail.
+        """
+        import optuna
+
+        self.study.sampler = _sampler(self.config.seed, position)
+        try:
             schedule, lr = self.space.build(lambda name, dim: dim.suggest(trial, name))
         except (ValueError, TypeError) as error:
-            trial.set_user_attr("error", str(error))
-            self.study.tell(trial, state=TrialState.FAIL)
-            return
+            return None, str(error)
         trial.set_user_attr("schedule", format_schedule(schedule))
         trial.set_user_attr("lr", lr)
 
@@ -399,21 +427,10 @@ class Tuner:
                 self.config.train_config(lr), data, schedule, on_epoch=on_epoch
             )
         except optuna.TrialPruned:
-            self.study.tell(trial, state=TrialState.PRUNED)
+            return None, None
         except ValueError as error:
-            trial.set_user_attr("error", str(error))
-            self.study.tell(trial, state=TrialState.FAIL)
-        except BaseException as error:
-            # Ctrl-C, or a fault that ends the search: leave no trial
-            # RUNNING behind, then let it go on up.
-            if isinstance(error, KeyboardInterrupt):
-                trial.set_user_attr(INTERRUPTED, True)
-            else:
-                trial.set_user_attr("error", f"{type(error).__name__}: {error}")
-            self.study.tell(trial, state=TrialState.FAIL)
-            raise
-        else:
-            self.study.tell(trial, result.final_test_accuracy)
+            return None, str(error)
+        return result.final_test_accuracy, None
 
 
 def _sampler(seed: int, position: int) -> optuna.samplers.BaseSampler:
