@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import io
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -237,6 +238,64 @@ def test_the_script_on_a_full_disk_shows_no_traceback(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr == (
         "lrlab plot: error: cannot write standard output: No space left on device\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["plot", "constant", "--steps", "3", "--format", "csv"],
+        ["train", "--epochs", "1", "--metrics", "m.csv"],
+    ],
+)
+def test_the_script_with_standard_output_closed(tmp_path: Path, argv) -> None:
+    # Nothing is trained or written: the results would have nowhere to go.
+    script = Path(sys.executable).with_name("lrlab")
+    result = subprocess.run(
+        [str(script), *argv],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        # Close descriptor 1 in the child before it starts.
+        preexec_fn=lambda: os.close(1),
+    )
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"lrlab {argv[0]}: error: cannot write standard output: it is closed\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_compare_refuses_an_empty_out(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(["compare", "constant", "--out", ""], capsys)
+    line = one_line_error(code, err, "lrlab compare")
+    assert line.endswith("argument --out: must name a folder, got ''")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_find_lr_steps_beyond_the_cap(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["find-lr", "--steps", "1000000000000"], capsys)
+    line = one_line_error(code, err, "lrlab find-lr")
+    assert line.endswith(
+        "argument --steps: must be at most 1,000,000, got 1,000,000,000,000"
+    )
+
+
+def test_compare_config_that_is_not_utf8(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "bin.toml"
+    config.write_bytes(b"\xff\xfe")
+    code, _, err = run(["compare", "--config", str(config)], capsys)
+    line = one_line_error(code, err, "lrlab compare")
+    assert line.endswith(
+        f"argument --config: {config}: not valid TOML: not UTF-8 text "
+        "(byte 0 is b'\\xff')"
     )
 
 

@@ -65,6 +65,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         _unrecognized(parser, args.command, unknown)
 
+    if sys.stdout is None:
+        # Started with standard output closed (``lrlab train >&-``): say so
+        # before any work, rather than train and print nowhere.
+        if sys.stderr is not None:
+            print(
+                f"lrlab {args.command}: error: cannot write standard output: "
+                f"it is closed",
+                file=sys.stderr,
+            )
+        return 1
+
     try:
         code = args.func(args)
         if sys.stdout is not None:

@@ -163,6 +163,11 @@ def read_config(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{path}: not valid TOML: not UTF-8 text (byte {error.start} is "
+            f"{error.object[error.start : error.start + 1]!r})"
+        ) from None
 
     try:
         return _settings(document, path.resolve().parent)

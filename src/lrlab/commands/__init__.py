@@ -22,6 +22,7 @@ __all__ = [
     "COMMANDS",
     "CommandError",
     "fail",
+    "folder_name",
     "output_format",
     "output_path",
     "positive_float",
@@ -103,6 +104,15 @@ def seed(text: str) -> int:
             f"must be an integer from 0 to 2**63 - 1, got {text!r}"
         )
     return value
+
+
+def folder_name(text: str) -> Path:
+    """argparse type: a folder's name; an empty one would mean the current folder."""
+    if not text:
+        raise argparse.ArgumentTypeError("must name a folder, got ''")
+    if "\0" in text:
+        raise argparse.ArgumentTypeError(f"must be a valid folder name, got {text!r}")
+    return Path(text)
 
 
 def output_path(text: str, option: str = "-o/--output") -> Path:

@@ -22,7 +22,7 @@ from lrlab.checkpoint import (
     data_fingerprint,
     latest_checkpoint,
 )
-from lrlab.commands import CommandError, positive_int
+from lrlab.commands import CommandError, folder_name, positive_int
 from lrlab.training import TensorData, TrainConfig
 
 __all__ = [
@@ -39,7 +39,7 @@ def add_checkpoint_options(
     """Add the four checkpoint options; ``schedule`` names what may change."""
     parser.add_argument(
         "--checkpoint-dir",
-        type=_folder_name,
+        type=folder_name,
         metavar="DIR",
         help=(
             "save a checkpoint into DIR after every epoch (weights, schedule, "
@@ -57,7 +57,7 @@ def add_checkpoint_options(
     )
     parser.add_argument(
         "--resume",
-        type=_folder_name,
+        type=folder_name,
         metavar="DIR",
         help=(
             "continue the run whose checkpoints are in DIR from the newest "
@@ -153,10 +153,3 @@ def last_checkpoint(folder: Path | None) -> str:
     if not files:
         return "; no checkpoint was written"
     return f"; the last good checkpoint is {files[-1]}"
-
-
-def _folder_name(text: str) -> Path:
-    """argparse type: a folder's name; an empty one would mean the current folder."""
-    if not text:
-        raise argparse.ArgumentTypeError("must name a folder, got ''")
-    return Path(text)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lrlab.commands import CommandError
+from lrlab.commands import CommandError, folder_name
 
 if TYPE_CHECKING:
     from lrlab.checkpoint import Checkpoint
@@ -30,7 +30,7 @@ def add_tensorboard_option(parser: argparse.ArgumentParser, runs: str) -> None:
     """Add ``--tensorboard DIR``; ``runs`` says where in DIR the runs go."""
     parser.add_argument(
         OPTION,
-        type=_folder_name,
+        type=folder_name,
         metavar="DIR",
         help=(
             "also log lr, train_loss and test_accuracy per epoch for "
@@ -125,12 +125,3 @@ def log_epoch(log: EpochLog | None, records: Sequence[EpochRecord | None]) -> No
         raise CommandError(
             f"argument {OPTION}: cannot write{where}: {reason}"
         ) from None
-
-
-def _folder_name(text: str) -> Path:
-    """argparse type: a folder's name; an empty one would mean the current folder."""
-    if not text:
-        raise argparse.ArgumentTypeError("must name a folder, got ''")
-    if "\0" in text:
-        raise argparse.ArgumentTypeError(f"must be a valid folder name, got {text!r}")
-    return Path(text)

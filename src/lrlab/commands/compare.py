@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from lrlab.commands import CommandError, fail, positive_int
+from lrlab.commands import CommandError, fail, folder_name, positive_int
 from lrlab.commands._progress import epoch_bar
 from lrlab.commands._resume import (
     add_checkpoint_options,
@@ -114,6 +114,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out",
         metavar="DIR",
+        type=folder_name,
         help=(
             "output folder, created if missing "
             "(default: runs/compare-YYYYMMDD-HHMMSS, the current time)"

@@ -40,6 +40,9 @@ PROG = "lrlab find-lr"
 BATCH_SIZE = 100
 # The model's weights are float32: torch's SGD refuses a larger lr.
 FLOAT32_MAX = 3.4028234663852886e38
+# A range test is a few hundred steps; a million (1,700 passes over MNIST,
+# about ten minutes) is far past any use and still fits in memory.
+MAX_STEPS = 1_000_000
 
 _DEFAULTS = {
     name: parameter.default
@@ -76,7 +79,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--steps",
         type=positive_int,
         default=_DEFAULTS["num_steps"],
-        help=f"optimizer steps, at least 2 (default {_DEFAULTS['num_steps']})",
+        help=(
+            f"optimizer steps, 2 to {MAX_STEPS:,} (default {_DEFAULTS['num_steps']})"
+        ),
     )
     parser.add_argument(
         "--mode",
@@ -167,6 +172,10 @@ def _check(args: argparse.Namespace) -> None:
             )
     if args.steps < 2:
         raise CommandError(f"argument --steps: must be at least 2, got {args.steps}")
+    if args.steps > MAX_STEPS:
+        raise CommandError(
+            f"argument --steps: must be at most {MAX_STEPS:,}, got {args.steps:,}"
+        )
     if args.output is not None:
         output_format(args.output, plotting.IMAGE_FORMATS)
 
