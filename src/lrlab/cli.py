@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -60,6 +61,11 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``lrlab`` with ``argv`` (default: ``sys.argv[1:]``); the exit code."""
+    if argv is None:
+        # Run as the program: what start-up made (torch's modules, mostly)
+        # lives until exit, so the garbage collector need not scan it again.
+        # That saves about 0.3 s of every command, most of it at exit.
+        gc.freeze()
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
     if unknown:
