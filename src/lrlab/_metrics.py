@@ -13,11 +13,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
+
+from lrlab._files import write_atomically
 
 __all__ = ["FIELDS", "METRICS_FORMATS", "metrics_format", "write_metrics"]
 
@@ -64,7 +64,7 @@ def write_metrics(path: str | Path, records: Iterable[_Record]) -> None:
         text = "".join(json.dumps(row) + "\n" for row in rows)
     else:
         text = _csv_text(rows)
-    _replace(path, text)
+    write_atomically(path, text.encode("utf-8"))
 
 
 def _csv_text(rows: list[dict[str, object]]) -> str:
@@ -73,24 +73,3 @@ def _csv_text(rows: list[dict[str, object]]) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()
-
-
-def _replace(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
-            file.write(text)
-        # mkstemp makes the file private (0600); give it the usual mode.
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

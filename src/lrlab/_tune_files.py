@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import tomli_w
 
-from lrlab.plotting import save_figure, write_atomically
+from lrlab._files import write_atomically
+from lrlab.plotting import save_figure
 from lrlab.tune import INTERRUPTED, Best, TuneConfig
 
 if TYPE_CHECKING:

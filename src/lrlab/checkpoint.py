@@ -28,12 +28,11 @@ killed at any moment leaves the previous checkpoints whole.
 from __future__ import annotations
 
 import hashlib
+import io
 import math
-import os
 import pickle
 import random
 import re
-import tempfile
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ import numpy as np
 import torch
 
 from lrlab import __version__
+from lrlab._files import write_atomically
 from lrlab.training import Divergence, EpochRecord, TensorData, TrainConfig
 
 __all__ = [
@@ -368,7 +368,9 @@ class CheckpointWriter:
         payload = self._payload(epoch, params, generator_state, records, divergences)
         payload["sha256"] = _digest(payload)
         path = self.directory / f"checkpoint-{epoch:06d}.pt"
-        _write_atomically(path, lambda file: torch.save(payload, file))
+        buffer = io.BytesIO()
+        torch.save(payload, buffer)
+        write_atomically(path, buffer.getvalue(), durable=True)
         self._prune(epoch)
         return path
 
@@ -643,38 +645,6 @@ def _hash_tensor(digest: Any, tensor: torch.Tensor) -> None:
     digest.update(memoryview(tensor.contiguous().numpy()).cast("B"))
 
 
-def _write_atomically(path: Path, write: Callable[[Any], None]) -> None:
-    """Write to a temporary file beside ``path``, sync it, rename it over."""
-    handle, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(handle, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    _sync_folder(path.parent)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable (where the system allows it)."""
-    try:
-        handle = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(handle)
-    except OSError:
-        pass
-    finally:
-        os.close(handle)
-
-
 def _epoch_of(path: Path) -> int:
     match = _NAME.fullmatch(path.name)
     return int(match.group(1)) if match else -1
@@ -685,9 +655,3 @@ def _same_folder(first: Path, second: Path) -> bool:
         return first.resolve() == second.resolve()
     except OSError:
         return False
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -43,6 +43,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from lrlab._files import creation_problem, default_mode
 from lrlab.config import CompareConfig
 from lrlab.data import MNIST, load_mnist
 from lrlab.spec import parse_schedule
@@ -257,17 +258,9 @@ def check_output_folder(out: str | Path, *, overwrite: bool = False) -> Path:
                 f"{str(out)!r} holds a previous run; use --overwrite to replace it"
             )
 
-    parent = _existing_parent(out.absolute().parent)
-    if not parent.is_dir():
-        raise OutputFolderError(f"{str(parent)!r} is not a folder")
-    # Try it: permissions alone do not tell (root, read-only file systems).
-    try:
-        os.rmdir(tempfile.mkdtemp(dir=parent, prefix=f".{out.name}.", suffix=".try"))
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise OutputFolderError(
-            f"cannot create a folder in {str(parent)!r}: {reason}"
-        ) from None
+    problem = creation_problem(out.absolute().parent)
+    if problem is not None:
+        raise OutputFolderError(problem)
     return out
 
 
@@ -301,7 +294,7 @@ def write_comparison(
         files = _file_contents(comparison, report)
         for name, data in files.items():
             (staging / name).write_bytes(data)
-        os.chmod(staging, 0o777 & ~_umask())
+        os.chmod(staging, default_mode(0o777))
         _swap_into_place(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -380,12 +373,6 @@ def _is_run(folder: Path) -> bool:
     return any((folder / name).is_file() for name in _RUN_MARKERS)
 
 
-def _existing_parent(path: Path) -> Path:
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    return path
-
-
 def _versions() -> dict[str, str]:
     import numpy
     import torch
@@ -398,9 +385,3 @@ def _versions() -> dict[str, str]:
         "numpy": numpy.__version__,
         "python": platform.python_version(),
     }
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask

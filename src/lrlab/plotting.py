@@ -12,13 +12,13 @@ from __future__ import annotations
 import io
 import math
 import os
-import stat
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from lrlab._files import write_atomically
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -34,7 +34,6 @@ __all__ = [
     "save_figure",
     "schedule_figure",
     "text_chart",
-    "write_atomically",
 ]
 
 IMAGE_FORMATS = ("png", "svg", "pdf")
@@ -73,40 +72,6 @@ def line_style(index: int) -> tuple[str, str]:
     """
     colour = COLOURS[index % len(COLOURS)]
     return colour, LINESTYLES[index // len(COLOURS) % len(LINESTYLES)]
-
-
-def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new.
-
-    The bytes go to a temporary file in the same folder, which is then
-    renamed over ``path`` with ``os.replace``; on any error the temporary
-    file is removed and ``path`` is left as it was. The new file gets the
-    permissions of the file it replaces, or those a plain ``open`` would
-    give (0o666 less the umask).
-    """
-    target = Path(path)
-    try:
-        mode = stat.S_IMODE(target.stat().st_mode)
-    except FileNotFoundError:
-        mode = 0o666 & ~_umask()
-    fd, temp_name = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(fd, "wb") as temp:
-            temp.write(data)
-            os.fchmod(temp.fileno(), mode)
-        os.replace(temp_name, target)
-    except BaseException:
-        os.unlink(temp_name)
-        raise
-
-
-def _umask() -> int:
-    # The only way to read the umask is to set it; put it straight back.
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def save_figure(figure: Figure, path: str | os.PathLike[str]) -> None:

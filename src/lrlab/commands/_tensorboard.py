@@ -8,12 +8,11 @@ itself, opened once the other options have passed their checks.
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lrlab._files import creation_problem
 from lrlab.commands import CommandError, folder_name
 
 if TYPE_CHECKING:
@@ -63,25 +62,11 @@ def check_tensorboard(folder: Path | None) -> Path | None:
         raise CommandError(f"argument {OPTION}: {error}") from None
 
     shown = str(folder)
-    existing = folder.absolute()
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if existing == folder.absolute() and not existing.is_dir():
+    if folder.exists() and not folder.is_dir():
         raise CommandError(f"argument {OPTION}: {shown!r} is a file, not a folder")
-    if not existing.is_dir():
-        raise CommandError(
-            f"argument {OPTION}: {str(existing)!r} is a file, not a folder, "
-            f"got {shown!r}"
-        )
-    # Try it: permissions alone do not tell (root, read-only file systems).
-    try:
-        os.rmdir(tempfile.mkdtemp(dir=existing, prefix=".lrlab-", suffix=".try"))
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise CommandError(
-            f"argument {OPTION}: cannot create a folder in {str(existing)!r}: "
-            f"{reason}, got {shown!r}"
-        ) from None
+    problem = creation_problem(folder)
+    if problem is not None:
+        raise CommandError(f"argument {OPTION}: {problem}, got {shown!r}")
     return folder
 
 

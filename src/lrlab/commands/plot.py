@@ -24,6 +24,7 @@ import sys
 import numpy as np
 
 from lrlab import plotting
+from lrlab._files import write_atomically
 from lrlab.commands import (
     CommandError,
     fail,
@@ -118,7 +119,7 @@ def _run(args: argparse.Namespace) -> int:
             sys.stdout.write(text)
             return 0
         with writing(args.output):
-            plotting.write_atomically(args.output, text.encode())
+            write_atomically(args.output, text.encode())
         print(f"wrote {args.output}")
         return 0
 
